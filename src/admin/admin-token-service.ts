@@ -1,0 +1,81 @@
+import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { Clock } from '../clock.js';
+import type { AdminPrincipal } from '../http/principal.js';
+import {
+  findAdminTokenById,
+  insertAdminToken,
+  listAdminTokens,
+  revokeAdminToken,
+  touchAdminToken,
+} from '../store/admin-tokens.js';
+import type { DB } from '../store/tables.js';
+import { findTenantById, findTenantByName } from '../store/tenants.js';
+import { newAdminTokenText, parseAdminToken, adminTokenHasher, type SecretHasher } from './token-secret.js';
+
+interface TokenDeps {
+  db: Kysely<DB>;
+  clock: Clock;
+  hasher?: SecretHasher;
+}
+
+export class UnknownTenantError extends Error {
+  override name = 'UnknownTenantError';
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A tenant named by id or by name (CLI input); throws UnknownTenantError. */
+export async function resolveTenant(db: Kysely<DB>, idOrName: string): Promise<{ id: string; name: string }> {
+  const tenant = UUID.test(idOrName) ? await findTenantById(db, idOrName) : await findTenantByName(db, idOrName);
+  if (!tenant) throw new UnknownTenantError(`no tenant "${idOrName}"`);
+  return { id: tenant.id, name: tenant.name };
+}
+
+export interface CreatedAdminToken {
+  id: string;
+  /** Shown once; only its hash is kept. */
+  token: string;
+  tenantId: string | null;
+  role: 'viewer' | 'admin';
+}
+
+export async function createAdminToken(
+  deps: TokenDeps,
+  input: { tenant?: string | undefined; role?: 'viewer' | 'admin'; label?: string | undefined },
+): Promise<CreatedAdminToken> {
+  const tenantId = input.tenant === undefined ? null : (await resolveTenant(deps.db, input.tenant)).id;
+  const id = randomUUID();
+  const { token, secret } = newAdminTokenText(id);
+  const role = input.role ?? 'admin';
+  await insertAdminToken(deps.db, {
+    id,
+    tenantId,
+    label: input.label ?? null,
+    role,
+    tokenHash: (deps.hasher ?? adminTokenHasher).hash(secret),
+    createdAt: deps.clock.now(),
+  });
+  return { id, token, tenantId, role };
+}
+
+/** The principal a presented admin token stands for, or undefined when it is unknown, wrong or revoked. */
+export async function authenticateAdminToken(deps: TokenDeps, token: string): Promise<AdminPrincipal | undefined> {
+  const parsed = parseAdminToken(token);
+  if (!parsed) return undefined;
+  const row = await findAdminTokenById(deps.db, parsed.id);
+  if (!row || !(deps.hasher ?? adminTokenHasher).verify(parsed.secret, row.token_hash)) return undefined;
+  if (row.revoked_at !== null && row.revoked_at <= deps.clock.now()) return undefined;
+  await touchAdminToken(deps.db, row.id, deps.clock.now(), 60_000);
+  return { kind: 'admin', tenantId: row.tenant_id, subject: `admin-token:${row.id}`, role: row.role };
+}
+
+export async function listTokens(deps: TokenDeps, tenant: string | undefined) {
+  const tenantId = tenant === undefined ? undefined : (await resolveTenant(deps.db, tenant)).id;
+  return listAdminTokens(deps.db, tenantId);
+}
+
+export async function revokeToken(deps: TokenDeps, id: string): Promise<boolean> {
+  if (!UUID.test(id)) return false;
+  return revokeAdminToken(deps.db, id, deps.clock.now());
+}

@@ -1,0 +1,118 @@
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type RouteOptions } from 'fastify';
+import { adminScope, createAdminAuthenticator } from './admin/admin-auth.js';
+import { authenticateAdminToken } from './admin/admin-token-service.js';
+import type { AdminTokenVerifier } from './console/context.js';
+import { consoleErrorFamily } from './console/errors.js';
+import { consolePlugin } from './console/plugin.js';
+import type { Deps } from './deps.js';
+import { errorsPlugin, frameworkErrorRenderer, type ErrorFamily } from './http/errors.js';
+import { healthPlugin } from './http/health.js';
+import { metricsPlugin } from './http/metrics.js';
+import { openApiPlugin } from './http/openapi.js';
+import type { AdminPrincipal, Authenticator, ScimPrincipal } from './http/principal.js';
+import { requestContextPlugin, requestIdFrom } from './http/request-context.js';
+import { createAuth } from './oauth/auth.js';
+import { oauthErrorFamily } from './oauth/errors.js';
+import { oauthRoutes } from './oauth/routes.js';
+import { scimErrorFamily } from './scim/errors.js';
+import { scimRoutes } from './scim/routes.js';
+import { ScimUserService } from './scim/service.js';
+import type { NcentralConnector } from './ncentral/connector.js';
+import { ncentralRoutes } from './ncentral/routes.js';
+import { createNcentralService, type NcentralService } from './ncentral/service.js';
+import { provisioningLogRoutes } from './provisioning-log/routes.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Commits provisioning-log entries still waiting in the read/failure batcher. */
+    flushProvisioningLog(): Promise<void>;
+  }
+}
+
+/** Seams for tests: replace how a route family authenticates. Production passes nothing. */
+export interface AppOptions {
+  scimAuthenticator?: Authenticator<ScimPrincipal>;
+  adminAuthenticator?: Authenticator<AdminPrincipal>;
+  /** How the console checks an admin token at sign-in (default: the admin tokens of `admin-token create`). */
+  consoleAdminTokens?: AdminTokenVerifier;
+  /** The N-central feature; main.ts passes the one its scheduler drives, tests one with a fake connector. */
+  ncentral?: NcentralService;
+  /** Tests: how the N-central service reaches its server (a fake), when `ncentral` is not given. */
+  ncentralConnector?: NcentralConnector;
+  /** Sees every route as it is added (the contract test lists them against the OpenAPI document). */
+  onRoute?: (route: RouteOptions) => void;
+}
+
+/** Builds the whole HTTP app from its dependencies; main.ts listens on it and tests inject() into it. */
+export async function buildApp(deps: Deps, options: AppOptions = {}): Promise<FastifyInstance> {
+  const { config } = deps;
+  // Every failure under /scim (Fastify's own 404/413/415/400 included) is phrased as a SCIM Error, under /oauth2 as
+  // an RFC 6749 error.
+  const errorFamilies: ErrorFamily[] = [consoleErrorFamily, scimErrorFamily, oauthErrorFamily];
+  const app = Fastify({
+    frameworkErrors: frameworkErrorRenderer(errorFamilies),
+    // Typed as Fastify's base logger so the app keeps the default instance type plugins are written against.
+    loggerInstance: deps.log as FastifyBaseLogger,
+    // Our request-context plugin writes the one line per request, without headers.
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
+    genReqId: (req) => requestIdFrom(req.headers),
+    bodyLimit: config.bodyLimitBytes,
+    requestTimeout: config.requestTimeoutMs,
+    keepAliveTimeout: config.keepAliveTimeoutMs,
+    routerOptions: { maxParamLength: 200 },
+    trustProxy: config.trustProxy,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    // Node only enforces requestTimeout when it is given at construction, and checks it every
+    // connectionsCheckingInterval (30 s by default): without these a slow body held a socket open indefinitely.
+    http: { maxHeaderSize: config.maxHeaderBytes, requestTimeout: config.requestTimeoutMs, connectionsCheckingInterval: 1000 },
+  });
+
+  if (options.onRoute) app.addHook('onRoute', options.onRoute);
+  app.decorateRequest('principal', null);
+
+  const auth = createAuth(deps);
+  // SCIM routes authenticate with access tokens from our token endpoint or secret tokens, unless a test overrides it.
+  const scimAuthenticator = options.scimAuthenticator ?? auth.scimAuthenticator;
+
+  await app.register(errorsPlugin, { families: errorFamilies });
+  await app.register(requestContextPlugin);
+  await app.register(metricsPlugin, { metrics: deps.metrics, token: config.metricsToken });
+  await app.register(healthPlugin, { database: deps.database });
+  await app.register(openApiPlugin);
+  await app.register(oauthRoutes, {
+    config: deps.config,
+    tokens: auth.tokens,
+    keys: auth.keys,
+    onTokenFailure: (reason) => deps.metrics.recordTokenFailure(reason),
+  });
+
+  const scimService = new ScimUserService(deps.database.db, deps.clock, config.provisioningLogEnabled, (err, lost) =>
+    deps.log.error({ err, lost }, 'provisioning-log entries could not be written'),
+    (tenantId, operation, outcome, durationMs) => deps.metrics.recordScimOperation(tenantId, operation, outcome, durationMs),
+    { maxFilterLength: config.scimMaxFilterLength, maxPatchOperations: config.scimMaxPatchOperations },
+  );
+  app.decorate('flushProvisioningLog', () => scimService.flushLog());
+  app.addHook('onClose', () => scimService.flushLog());
+  const scimOptions = { service: scimService, authenticator: scimAuthenticator, publicBaseUrl: config.publicBaseUrl };
+  await app.register(scimRoutes, { ...scimOptions, prefix: '/scim/v2' });
+  // Entra's Tenant URL form: the path names the tenant, which must be the credential's own.
+  await app.register(scimRoutes, { ...scimOptions, prefix: '/scim/v2/tenants/:tenantId' });
+
+  // Operators' API: every route registered in this list sits behind the admin authenticator (admin tokens).
+  const adminAuthenticator = options.adminAuthenticator ?? createAdminAuthenticator(deps);
+  const ncentral = options.ncentral ?? createNcentralService(deps, options.ncentralConnector);
+  // Runs started by "sync now" finish (or fail and are recorded) before the database closes.
+  app.addHook('onClose', () => ncentral.drain());
+  await app.register(adminScope(adminAuthenticator, [provisioningLogRoutes(deps), ncentralRoutes(ncentral)]), { prefix: '/admin/v1' });
+
+  // The operator console: the same admin tokens sign in, or the organisation's OpenID provider.
+  const consoleAdminTokens: AdminTokenVerifier =
+    options.consoleAdminTokens ??
+    (async (token) => {
+      const principal = await authenticateAdminToken({ db: deps.database.db, clock: deps.clock }, token);
+      return principal ? { ...principal, tokenId: principal.subject.replace(/^admin-token:/, '') } : null;
+    });
+  await app.register(consolePlugin, { prefix: '/console', deps, verifyAdminToken: consoleAdminTokens, ncentral });
+  return app;
+}

@@ -1,0 +1,247 @@
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+
+/**
+ * Every environment variable the service reads, in one JSON Schema: it gives the Config type, the boot-time
+ * check and the defaults. README.md documents each (a test keeps the two in step).
+ * Only this module reads process.env.
+ */
+const Port = Type.Integer({ minimum: 1, maximum: 65535, description: 'an integer from 1 to 65535' });
+const PositiveInt = (min: number, max: number) =>
+  Type.Integer({ minimum: min, maximum: max, description: `an integer from ${min} to ${max}` });
+const HttpUrl = Type.String({ pattern: '^https?://[^\\s/]+(/[^\\s]*)?$', description: 'an http(s) URL' });
+const Flag = Type.Union([Type.Literal('true'), Type.Literal('false')], { description: '"true" or "false"' });
+const Identifier = Type.String({ pattern: '^[a-z_][a-z0-9_]{0,62}$', description: 'a lower-case SQL identifier' });
+
+export const ConfigSchema = Type.Object({
+  PORT: Type.Optional(Port),
+  HOST: Type.Optional(Type.String({ minLength: 1, description: 'a host name or address' })),
+  DATABASE_URL: Type.Optional(
+    Type.String({ pattern: '^postgres(ql)?://', description: 'a postgres:// or postgresql:// URL' }),
+  ),
+  DATABASE_SCHEMA: Type.Optional(Identifier),
+  DATABASE_POOL_MAX: Type.Optional(PositiveInt(1, 200)),
+  DATABASE_STATEMENT_TIMEOUT_MS: Type.Optional(PositiveInt(100, 600_000)),
+  DATABASE_CONNECT_TIMEOUT_MS: Type.Optional(PositiveInt(100, 60_000)),
+  DATA_DIR: Type.Optional(Type.String({ minLength: 1, description: 'a folder path' })),
+  LOG_LEVEL: Type.Optional(
+    Type.Union(
+      ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+      { description: 'one of fatal, error, warn, info, debug, trace, silent' },
+    ),
+  ),
+  PUBLIC_BASE_URL: Type.Optional(HttpUrl),
+  TRUST_PROXY: Type.Optional(Flag),
+  SHUTDOWN_GRACE_MS: Type.Optional(PositiveInt(100, 300_000)),
+  BODY_LIMIT_BYTES: Type.Optional(PositiveInt(1024, 50 * 1024 * 1024)),
+  REQUEST_TIMEOUT_MS: Type.Optional(PositiveInt(1000, 600_000)),
+  KEEP_ALIVE_TIMEOUT_MS: Type.Optional(PositiveInt(1000, 600_000)),
+  MAX_HEADER_BYTES: Type.Optional(PositiveInt(1024, 1024 * 1024)),
+  SCIM_MAX_FILTER_LENGTH: Type.Optional(PositiveInt(64, 65_536)),
+  SCIM_MAX_PATCH_OPERATIONS: Type.Optional(PositiveInt(1, 100_000)),
+  PROVISIONING_LOG_ENABLED: Type.Optional(Flag),
+  ENCRYPTION_KEY: Type.Optional(
+    Type.String({
+      pattern: '^([0-9a-fA-F]{64}|[A-Za-z0-9+/_-]{43}=?)$',
+      description: '32 bytes as 64 hex digits or base64 (e.g. `openssl rand -base64 32`)',
+    }),
+  ),
+  CONSOLE_SESSION_SECRET: Type.Optional(
+    Type.String({ minLength: 32, description: 'at least 32 characters (e.g. `openssl rand -base64 48`)' }),
+  ),
+  CONSOLE_SESSION_TTL_MINUTES: Type.Optional(PositiveInt(5, 7 * 24 * 60)),
+  OIDC_ISSUER: Type.Optional(Type.String({ pattern: '^https?://[^\\s]+$', description: 'the OpenID provider issuer URL' })),
+  OIDC_CLIENT_ID: Type.Optional(Type.String({ minLength: 1, description: 'the client (application) id' })),
+  OIDC_CLIENT_SECRET: Type.Optional(Type.String({ minLength: 1, description: 'the client secret' })),
+  OIDC_SCOPES: Type.Optional(Type.String({ pattern: '(^|\\s)openid(\\s|$)', description: 'space-separated scopes including openid' })),
+  OIDC_TENANT_CLAIM: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_.:/-]{1,200}$', description: 'a claim name' })),
+  OIDC_ROLE_CLAIM: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_.:/-]{1,200}$', description: 'a claim name' })),
+  OIDC_ALLOW_LIST: Type.Optional(Type.String({ minLength: 1, description: 'entries `who=tenant:role`, separated by `;`, `,` or new lines' })),
+  ACCESS_TOKEN_TTL_SECONDS: Type.Optional(PositiveInt(60, 86_400)),
+  TOKEN_RATE_LIMIT_PER_CLIENT: Type.Optional(PositiveInt(1, 1_000_000)),
+  TOKEN_RATE_LIMIT_PER_ADDRESS: Type.Optional(PositiveInt(1, 1_000_000)),
+  CREDENTIAL_RECHECK_SECONDS: Type.Optional(PositiveInt(1, 300)),
+  RETENTION_DAYS: Type.Optional(PositiveInt(1, 3650)),
+  METRICS_TOKEN: Type.Optional(
+    Type.String({ pattern: '^[\\x21-\\x7e]{32,512}$', description: 'at least 32 printable characters without spaces (e.g. `openssl rand -hex 32`)' }),
+  ),
+});
+
+type RawConfig = Static<typeof ConfigSchema>;
+
+export interface Config {
+  port: number;
+  host: string;
+  databaseUrl: string | undefined;
+  databaseSchema: string | undefined;
+  databasePoolMax: number;
+  databaseStatementTimeoutMs: number;
+  databaseConnectTimeoutMs: number;
+  dataDir: string;
+  logLevel: string;
+  publicBaseUrl: string | undefined;
+  trustProxy: boolean;
+  shutdownGraceMs: number;
+  bodyLimitBytes: number;
+  requestTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  maxHeaderBytes: number;
+  /** Longest SCIM filter accepted (400 invalidFilter above). */
+  scimMaxFilterLength: number;
+  /** Most operations in one SCIM PATCH (400 invalidValue above). */
+  scimMaxPatchOperations: number;
+  /** Benchmarking/diagnostic switch: false stops writing provisioning-log entries for SCIM requests. */
+  provisioningLogEnabled: boolean;
+  /** AES-256 key sealing secrets the service must read back (signing keys, N-central tokens). */
+  encryptionKey: Buffer | undefined;
+  /** Key signing console session cookies; unset: one generated per process (sessions end on restart). */
+  consoleSessionSecret: string | undefined;
+  consoleSessionTtlMinutes: number;
+  /** OpenID Connect sign-in to the console; undefined unless issuer, client id and secret are all set. */
+  oidc: OidcConfig | undefined;
+  /** Lifetime of access tokens from POST /oauth2/token. */
+  accessTokenTtlSeconds: number;
+  /** Token requests allowed per client id, and per source address, per minute. */
+  tokenRateLimitPerClient: number;
+  tokenRateLimitPerAddress: number;
+  /** How stale a cached "this credential is still active" answer may be before it is read again. */
+  credentialRecheckSeconds: number;
+  /** Provisioning-log entries older than this many days are purged. */
+  retentionDays: number;
+  /** When set, GET /metrics wants `Authorization: Bearer <this>`. */
+  metricsToken: string | undefined;
+}
+
+export type ConsoleRole = 'viewer' | 'admin';
+
+/** One `who=tenant:role` entry of OIDC_ALLOW_LIST; tenant `*` means every tenant (a service-wide operator). */
+export interface AllowListEntry {
+  /** Lower-cased e-mail/UPN, `*@domain`, or `sub:…`/`oid:…`. */
+  who: string;
+  /** A tenant id or name, or `*`. */
+  tenant: string;
+  role: ConsoleRole;
+}
+
+export interface OidcConfig {
+  issuer: string;
+  clientId: string;
+  clientSecret: string;
+  scopes: string[];
+  tenantClaim: string | undefined;
+  roleClaim: string | undefined;
+  allowList: AllowListEntry[];
+}
+
+export class ConfigError extends Error {
+  constructor(readonly variable: string, problem: string) {
+    super(`${variable}: ${problem}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const integerKeys = new Set(
+  Object.entries(ConfigSchema.properties)
+    .filter(([, s]) => (s as TSchema)['type'] === 'integer')
+    .map(([k]) => k),
+);
+
+/** Reads and checks the environment; throws ConfigError naming the first bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const raw: Record<string, unknown> = {};
+  for (const key of Object.keys(ConfigSchema.properties)) {
+    const value = env[key];
+    if (value === undefined || value === '') continue;
+    // Environment values are strings; integers are parsed strictly so "8080abc" is refused, not truncated.
+    raw[key] = integerKeys.has(key) && /^-?\d+$/.test(value.trim()) ? Number(value.trim()) : value;
+  }
+  const first = Value.Errors(ConfigSchema, raw).First();
+  if (first) {
+    const variable = first.path.replace(/^\//, '') || 'configuration';
+    const schema = ConfigSchema.properties[variable as keyof RawConfig] as TSchema | undefined;
+    const expected = (schema?.['description'] as string | undefined) ?? first.message;
+    throw new ConfigError(variable, `must be ${expected} (got ${JSON.stringify(env[variable] ?? '')})`);
+  }
+  const c = raw as RawConfig;
+  const config: Config = {
+    port: c.PORT ?? 8080,
+    host: c.HOST ?? '0.0.0.0',
+    databaseUrl: c.DATABASE_URL,
+    databaseSchema: c.DATABASE_SCHEMA,
+    databasePoolMax: c.DATABASE_POOL_MAX ?? 10,
+    databaseStatementTimeoutMs: c.DATABASE_STATEMENT_TIMEOUT_MS ?? 15_000,
+    databaseConnectTimeoutMs: c.DATABASE_CONNECT_TIMEOUT_MS ?? 3_000,
+    dataDir: c.DATA_DIR ?? './data',
+    logLevel: c.LOG_LEVEL ?? 'info',
+    publicBaseUrl: c.PUBLIC_BASE_URL?.replace(/\/+$/, ''),
+    trustProxy: c.TRUST_PROXY === 'true',
+    shutdownGraceMs: c.SHUTDOWN_GRACE_MS ?? 10_000,
+    bodyLimitBytes: c.BODY_LIMIT_BYTES ?? 1024 * 1024,
+    requestTimeoutMs: c.REQUEST_TIMEOUT_MS ?? 30_000,
+    keepAliveTimeoutMs: c.KEEP_ALIVE_TIMEOUT_MS ?? 72_000,
+    maxHeaderBytes: c.MAX_HEADER_BYTES ?? 16 * 1024,
+    scimMaxFilterLength: c.SCIM_MAX_FILTER_LENGTH ?? 2048,
+    scimMaxPatchOperations: c.SCIM_MAX_PATCH_OPERATIONS ?? 1000,
+    provisioningLogEnabled: c.PROVISIONING_LOG_ENABLED !== 'false',
+    encryptionKey: c.ENCRYPTION_KEY === undefined ? undefined : decodeKey(c.ENCRYPTION_KEY),
+    consoleSessionSecret: c.CONSOLE_SESSION_SECRET,
+    consoleSessionTtlMinutes: c.CONSOLE_SESSION_TTL_MINUTES ?? 480,
+    oidc: oidcConfig(c),
+    accessTokenTtlSeconds: c.ACCESS_TOKEN_TTL_SECONDS ?? 3600,
+    tokenRateLimitPerClient: c.TOKEN_RATE_LIMIT_PER_CLIENT ?? 60,
+    tokenRateLimitPerAddress: c.TOKEN_RATE_LIMIT_PER_ADDRESS ?? 600,
+    credentialRecheckSeconds: c.CREDENTIAL_RECHECK_SECONDS ?? 5,
+    retentionDays: c.RETENTION_DAYS ?? 90,
+    metricsToken: c.METRICS_TOKEN,
+  };
+  return config;
+}
+
+function oidcConfig(c: RawConfig): OidcConfig | undefined {
+  const { OIDC_ISSUER: issuer, OIDC_CLIENT_ID: clientId, OIDC_CLIENT_SECRET: clientSecret } = c;
+  if (issuer === undefined && clientId === undefined && clientSecret === undefined) return undefined;
+  for (const [name, value] of [['OIDC_ISSUER', issuer], ['OIDC_CLIENT_ID', clientId], ['OIDC_CLIENT_SECRET', clientSecret]] as const) {
+    if (value === undefined) throw new ConfigError(name, 'must be set when any of OIDC_ISSUER, OIDC_CLIENT_ID, OIDC_CLIENT_SECRET is');
+  }
+  const allowList = c.OIDC_ALLOW_LIST === undefined ? [] : parseAllowList(c.OIDC_ALLOW_LIST);
+  if (allowList.length === 0 && c.OIDC_TENANT_CLAIM === undefined) {
+    throw new ConfigError('OIDC_ALLOW_LIST', 'or OIDC_TENANT_CLAIM must be set, or nobody can sign in with OpenID Connect');
+  }
+  return {
+    issuer: issuer as string,
+    clientId: clientId as string,
+    clientSecret: clientSecret as string,
+    scopes: (c.OIDC_SCOPES ?? 'openid profile email').split(/\s+/).filter(Boolean),
+    tenantClaim: c.OIDC_TENANT_CLAIM,
+    roleClaim: c.OIDC_ROLE_CLAIM,
+    allowList,
+  };
+}
+
+/** `alice@contoso.com=Contoso:admin; *@contoso.com=Contoso:viewer; oid:1234…=*:admin` */
+export function parseAllowList(text: string): AllowListEntry[] {
+  return text
+    .split(/[;,\n]/)
+    .map((e) => e.trim())
+    .filter(Boolean)
+    .map((entry) => {
+      const eq = entry.indexOf('=');
+      const colon = entry.lastIndexOf(':');
+      const who = entry.slice(0, eq).trim().toLowerCase();
+      const tenant = entry.slice(eq + 1, colon).trim();
+      const role = entry.slice(colon + 1).trim().toLowerCase();
+      if (eq <= 0 || colon <= eq + 1 || !who || !tenant || (role !== 'viewer' && role !== 'admin')) {
+        throw new ConfigError('OIDC_ALLOW_LIST', `entry ${JSON.stringify(entry)} must look like who=tenant:viewer or who=tenant:admin`);
+      }
+      return { who, tenant, role };
+    });
+}
+
+function decodeKey(text: string): Buffer {
+  const key = /^[0-9a-fA-F]{64}$/.test(text) ? Buffer.from(text, 'hex') : Buffer.from(text, 'base64');
+  if (key.length !== 32) throw new ConfigError('ENCRYPTION_KEY', 'must decode to exactly 32 bytes');
+  return key;
+}
+
+/** The names of every variable the schema knows, for the README check. */
+export const configVariableNames = (): string[] => Object.keys(ConfigSchema.properties);

@@ -1,0 +1,145 @@
+import { randomBytes } from 'node:crypto';
+import fastifyCookie from '@fastify/cookie';
+import formbody from '@fastify/formbody';
+import helmet from '@fastify/helmet';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { HttpFailure } from '../http/errors.js';
+import { SCRIPT, SCRIPT_PATH, STYLESHEET, STYLESHEET_PATH } from './assets.js';
+import { adminTokenStillValid } from './admin-token-check-service.js';
+import { clearSession, cookieSettings, readSession, type Access, type ConsoleContext, type ConsoleOptions } from './context.js';
+import { discoverProvider, OidcDiscoveryError, type OidcProvider } from './oidc.js';
+import { sameToken } from './session.js';
+import { credentialsRoutes } from './credentials-routes.js';
+import { logsRoutes } from './logs-routes.js';
+import { ncentralRoutes } from './ncentral-routes.js';
+import { signInRoutes } from './sign-in-routes.js';
+import { usersRoutes } from './users-routes.js';
+import { tenantRoutes } from './tenant-routes.js';
+
+const ASSET_HEADERS = { 'cache-control': 'public, max-age=31536000, immutable' };
+
+/**
+ * The operator console at /console: server-rendered pages over the same services the JSON admin API calls.
+ * Encapsulated, so its cookie parsing, strict CSP and form parsing apply to /console only.
+ */
+export async function consolePlugin(app: FastifyInstance, options: ConsoleOptions): Promise<void> {
+  const { config, clock } = options.deps;
+  const secure = config.publicBaseUrl ? config.publicBaseUrl.startsWith('https://') : false;
+  const cookie = cookieSettings(secure, config.consoleSessionTtlMinutes);
+  // Without a configured secret each process signs with its own key: sessions end on restart and do not cross
+  // replicas (README says so).
+  const secret = config.consoleSessionSecret ?? randomBytes(32).toString('base64url');
+
+  await app.register(fastifyCookie, { secret, hook: 'onRequest' });
+  if (!app.hasContentTypeParser('application/x-www-form-urlencoded')) await app.register(formbody);
+  await app.register(helmet, {
+    global: true,
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        fontSrc: ["'self'"],
+        connectSrc: ["'self'"],
+        objectSrc: ["'none'"],
+        baseUri: ["'none'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+      },
+    },
+    referrerPolicy: { policy: 'same-origin' },
+    frameguard: { action: 'deny' },
+    hsts: secure ? { maxAge: 31_536_000, includeSubDomains: false } : false,
+  });
+
+  app.decorateRequest('consoleSession', null);
+
+  app.addHook('onRequest', async (request, reply) => {
+    request.consoleSession = readSession(request, cookie, clock.now());
+    const tokenId = request.consoleSession?.user?.tokenId;
+    if (tokenId && !(await adminTokenStillValid(options.deps.database.db, tokenId, clock.now()))) {
+      clearSession(reply, cookie);
+    }
+    const user = request.consoleSession?.user;
+    if (user?.tenantId) {
+      request.principal = { kind: 'admin', tenantId: user.tenantId, subject: user.subject, role: user.role };
+    }
+    // Pages show tenant data and secrets shown once: never cached, never stored by the browser.
+    if (!request.url.startsWith('/console/assets/')) reply.header('cache-control', 'no-store');
+  });
+
+  // CSRF: every state-changing request must echo the session's synchronizer token (OWASP CSRF cheat sheet).
+  app.addHook('preHandler', async (request) => {
+    if (request.method === 'GET' || request.method === 'HEAD') return;
+    const given = (request.body as Record<string, unknown> | undefined)?.['_csrf'];
+    const session = request.consoleSession;
+    if (!session || !sameToken(session.csrf, given)) {
+      throw new HttpFailure({
+        status: 403,
+        reason: 'forbidden',
+        detail: 'This form has expired or did not come from this console. Go back, reload the page and try again.',
+      });
+    }
+  });
+
+  app.addHook('preHandler', async (request: FastifyRequest, reply: FastifyReply) => {
+    const access: Access = request.routeOptions.config.access ?? 'tenant';
+    if (access === 'public') return;
+    const user = request.consoleSession?.user;
+    if (!user) {
+      if (request.method === 'GET') {
+        const next = encodeURIComponent(request.url);
+        return reply.redirect(`/console/sign-in?next=${next}`, 303);
+      }
+      throw new HttpFailure({ status: 401, reason: 'unauthorized', detail: 'Your session has ended. Sign in again.' });
+    }
+    if (access === 'signed-in') return;
+    if (!user.tenantId) {
+      if (request.method === 'GET') return reply.redirect('/console/tenants', 303);
+      throw new HttpFailure({ status: 403, reason: 'forbidden', detail: 'Choose a tenant first.' });
+    }
+    if (access === 'admin' && user.role !== 'admin') {
+      throw new HttpFailure({ status: 403, reason: 'forbidden', detail: 'Your role is viewer: you can look, but not change anything.' });
+    }
+  });
+
+  app.get(STYLESHEET_PATH.replace('/console', ''), { config: { access: 'public' } }, async (_req, reply) =>
+    reply.headers(ASSET_HEADERS).type('text/css; charset=utf-8').send(STYLESHEET),
+  );
+  app.get(SCRIPT_PATH.replace('/console', ''), { config: { access: 'public' } }, async (_req, reply) =>
+    reply.headers(ASSET_HEADERS).type('text/javascript; charset=utf-8').send(SCRIPT),
+  );
+
+  // Unknown console URLs get the console's page (and its headers), not the service-wide JSON 404.
+  app.setNotFoundHandler(async (request) => {
+    throw new HttpFailure({ status: 404, reason: 'notFound', detail: `There is no page at ${request.url.split('?')[0]}.` });
+  });
+
+  app.get('/', { config: { access: 'public' } }, async (request, reply) =>
+    reply.redirect(request.consoleSession?.user ? '/console/logs' : '/console/sign-in', 303),
+  );
+
+  // Discovery runs once at start. If the provider cannot be reached the service still starts (SCIM must not
+  // depend on the operators' identity provider); the sign-in page says why OIDC is unavailable until a restart.
+  let oidc: OidcProvider | undefined;
+  let oidcProblem: string | undefined;
+  if (config.oidc) {
+    try {
+      oidc = await discoverProvider(config.oidc);
+    } catch (err) {
+      oidcProblem = err instanceof OidcDiscoveryError ? err.message : 'discovery failed';
+      options.deps.log.error({ problem: oidcProblem }, 'OpenID Connect discovery failed; console OIDC sign-in is off');
+    }
+  }
+  // Built field by field: Fastify passes register() options (prefix included) to the plugin, and a child given a
+  // prefix again would mount under /console/console.
+  const context: ConsoleContext = { deps: options.deps, verifyAdminToken: options.verifyAdminToken, ncentral: options.ncentral, cookie, oidc, oidcProblem };
+  await app.register(signInRoutes, context);
+  await app.register(tenantRoutes, context);
+  await app.register(logsRoutes, context);
+  await app.register(usersRoutes, context);
+  await app.register(credentialsRoutes, context);
+  if (options.ncentral) await app.register(ncentralRoutes, { ...context, ncentral: options.ncentral });
+}

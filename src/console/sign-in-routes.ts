@@ -1,0 +1,164 @@
+import oauth2, { type OAuth2Namespace } from '@fastify/oauth2';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { clearSession, formOf, type ConsoleContext, queryOf, safeNext, sendPage, writeSession } from './context.js';
+import { html, type SafeHtml } from './html.js';
+import { mapIdentity } from './identity-mapping.js';
+import { csrfField, notice, page } from './layout.js';
+import { IdTokenError, verifyIdToken, type OidcProvider } from './oidc.js';
+import { anonymousSession, newToken, signedInSession, type ConsoleSession, type SignedInUser } from './session.js';
+import { resolveTenantRef, tenantById } from './tenant-service.js';
+
+export async function signInRoutes(app: FastifyInstance, ctx: ConsoleContext): Promise<void> {
+  const { deps, cookie } = ctx;
+  const { clock, database } = deps;
+  const ttl = cookie.ttlMs;
+
+  /** The sign-in form needs a CSRF token, so a browser without a session gets an anonymous one. */
+  const ensureSession = (request: FastifyRequest, reply: FastifyReply): ConsoleSession => {
+    const existing = request.consoleSession;
+    if (existing) return existing;
+    const fresh = anonymousSession(clock.now(), ttl);
+    writeSession(reply, cookie, fresh, clock.now());
+    return fresh;
+  };
+
+  const signInPage = (session: ConsoleSession, next: string, message?: SafeHtml, status = 200) =>
+    page({
+      title: 'Sign in',
+      session,
+      body: html`
+        ${message ?? ''}
+        ${ctx.oidc
+          ? html`<div class="card"><h2>With your organisation's account</h2>
+              <p><a class="button" href="/console/sign-in/oidc">Sign in with OpenID Connect</a></p></div>`
+          : ctx.oidcProblem
+            ? notice('bad', html`OpenID Connect sign-in is configured but unavailable: ${ctx.oidcProblem}`)
+            : ''}
+        <div class="card">
+          <h2>With an admin token</h2>
+          <form method="post" action="/console/sign-in/token">
+            ${csrfField(session)}
+            <input type="hidden" name="next" value="${next}">
+            <p><label for="token">Admin token<input id="token" name="token" type="password" autocomplete="off" required size="48"></label></p>
+            <p class="muted">Created with <code>admin-token create --tenant NAME</code>.</p>
+            <button type="submit">Sign in</button>
+          </form>
+        </div>`,
+    });
+
+  app.get('/sign-in', { config: { access: 'public' } }, async (request, reply) => {
+    const session = ensureSession(request, reply);
+    if (session.user) return reply.redirect('/console/logs', 303);
+    return sendPage(reply, signInPage(session, safeNext(queryOf(request)['next'])));
+  });
+
+  app.post('/sign-in/token', { config: { access: 'public' } }, async (request, reply) => {
+    const form = formOf(request);
+    const session = ensureSession(request, reply);
+    const identity = form['token'] ? await ctx.verifyAdminToken(form['token'].trim()) : null;
+    if (!identity) {
+      request.log.info({ via: 'admin-token' }, 'console sign-in refused');
+      return sendPage(reply, signInPage(session, safeNext(form['next']), notice('bad', 'That admin token is not valid (unknown, revoked or expired).')), 401);
+    }
+    const tenant = identity.tenantId ? await tenantById(database.db, identity.tenantId) : undefined;
+    const user: SignedInUser = {
+      subject: identity.subject,
+      via: 'admin-token',
+      tokenId: identity.tokenId,
+      role: identity.role,
+      tenantId: tenant?.id ?? null,
+      tenantName: tenant?.name ?? null,
+      serviceWide: identity.tenantId === null,
+    };
+    writeSession(reply, cookie, signedInSession(user, clock.now(), ttl), clock.now());
+    request.log.info({ via: 'admin-token', subject: user.subject, tenantId: user.tenantId }, 'console sign-in');
+    return reply.redirect(user.tenantId ? safeNext(form['next']) : '/console/tenants', 303);
+  });
+
+  app.post('/sign-out', { config: { access: 'public' } }, async (_request, reply) => {
+    clearSession(reply, cookie);
+    return reply.redirect('/console/sign-in', 303);
+  });
+
+  if (ctx.oidc) await app.register(oidcRoutes, { ...ctx, provider: ctx.oidc });
+}
+
+async function oidcRoutes(app: FastifyInstance, ctx: ConsoleContext & { provider: OidcProvider }): Promise<void> {
+  const { provider, cookie, deps } = ctx;
+  const { clock, database, config } = deps;
+  const authorize = new URL(provider.authorizationEndpoint);
+  const token = new URL(provider.tokenEndpoint);
+  const callbackUri = (request: FastifyRequest) =>
+    `${config.publicBaseUrl ?? `${request.protocol}://${request.host}`}/console/sign-in/oidc/callback`;
+
+  await app.register(oauth2, {
+    name: 'oidc',
+    scope: provider.config.scopes,
+    credentials: {
+      client: { id: provider.config.clientId, secret: provider.config.clientSecret },
+      auth: {
+        authorizeHost: authorize.origin,
+        authorizePath: authorize.pathname,
+        tokenHost: token.origin,
+        tokenPath: token.pathname,
+      },
+    },
+    callbackUri,
+    pkce: 'S256',
+    // The state and PKCE verifier cookies are signed with the session key and, over https, `__Host-` prefixed.
+    cookie: { signed: true, secure: cookie.secure, path: cookie.secure ? '/' : '/console/sign-in/oidc', sameSite: 'lax', httpOnly: true },
+    hostPrefixedCookies: cookie.secure,
+  });
+  const flow = (app as unknown as { oidc: OAuth2Namespace }).oidc;
+
+  const refuse = (reply: FastifyReply, status: number, title: string, detail: SafeHtml) =>
+    sendPage(reply, page({ title, session: null, body: html`${detail}<p><a href="/console/sign-in">Back to sign-in</a></p>` }), status);
+
+  app.get('/sign-in/oidc', { config: { access: 'public' } }, async (request, reply) => {
+    const base = request.consoleSession ?? anonymousSession(clock.now(), cookie.ttlMs);
+    const session: ConsoleSession = { csrf: base.csrf, expiresAt: base.expiresAt, nonce: newToken() };
+    const url = new URL(await flow.generateAuthorizationUri(request, reply));
+    url.searchParams.set('nonce', session.nonce as string);
+    writeSession(reply, cookie, session, clock.now());
+    return reply.redirect(url.toString(), 303);
+  });
+
+  app.get('/sign-in/oidc/callback', { config: { access: 'public' } }, async (request, reply) => {
+    const query = queryOf(request);
+    if (query['error']) {
+      return refuse(reply, 401, 'Sign-in did not complete', html`<p>Your identity provider answered: ${query['error']}${query['error_description'] ? html` — ${query['error_description']}` : ''}</p>`);
+    }
+    const nonce = request.consoleSession?.nonce;
+    let claims;
+    try {
+      const result = await flow.getAccessTokenFromAuthorizationCodeFlow(request, reply);
+      const idToken = (result.token as { id_token?: unknown }).id_token;
+      if (typeof idToken !== 'string') throw new IdTokenError('the provider returned no id_token');
+      claims = await verifyIdToken(provider, idToken, nonce, clock.now());
+    } catch (err) {
+      const why = err instanceof IdTokenError ? err.message : /state/i.test((err as Error).message) ? 'the sign-in state does not match this browser' : 'the provider refused the authorization code';
+      request.log.warn({ via: 'oidc', problem: why }, 'console sign-in refused');
+      return refuse(reply, 401, 'Sign-in failed', html`<p>Signing in failed: ${why}. Start again from the sign-in page.</p>`);
+    }
+    const mapping = mapIdentity(claims, provider.config);
+    const tenant = mapping.kind === 'mapped' && mapping.tenantRef !== '*' ? await resolveTenantRef(database.db, mapping.tenantRef) : undefined;
+    if (mapping.kind === 'refused' || (mapping.tenantRef !== '*' && !tenant)) {
+      const reason = mapping.kind === 'refused' ? mapping.reason : `Your account is mapped to tenant “${mapping.tenantRef}”, which does not exist or is disabled.`;
+      request.log.info({ via: 'oidc', identity: mapping.identity }, 'console sign-in refused: no tenant');
+      clearSession(reply, cookie);
+      return refuse(reply, 403, 'No access to this console', html`<p>You signed in as <strong>${mapping.identity}</strong>. ${reason}</p>
+        <p>Ask the service's administrator to add you to <code>OIDC_ALLOW_LIST</code> or to give your account the tenant claim.</p>`);
+    }
+    const user: SignedInUser = {
+      subject: mapping.identity,
+      via: 'oidc',
+      role: mapping.role,
+      tenantId: tenant?.id ?? null,
+      tenantName: tenant?.name ?? null,
+      serviceWide: mapping.tenantRef === '*',
+    };
+    writeSession(reply, cookie, signedInSession(user, clock.now(), cookie.ttlMs), clock.now());
+    request.log.info({ via: 'oidc', subject: user.subject, tenantId: user.tenantId }, 'console sign-in');
+    return reply.redirect(user.tenantId ? '/console/logs' : '/console/tenants', 303);
+  });
+}

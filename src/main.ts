@@ -1,0 +1,55 @@
+import closeWithGrace from 'close-with-grace';
+import { buildApp } from './app.js';
+import { ConfigError, loadConfig } from './config.js';
+import { createLogger } from './log.js';
+import { createNcentralService } from './ncentral/service.js';
+import { purgeDepsOf, registerPurgeJob } from './provisioning-log/service.js';
+import { createDeps } from './runtime.js';
+import { createScheduler } from './scheduler/index.js';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`portal-provisioning: invalid configuration: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const log = createLogger(config.logLevel);
+  const deps = await createDeps(config, log);
+  const ncentral = createNcentralService(deps);
+  const app = await buildApp(deps, { ncentral });
+  // Nightly N-central syncs (and other jobs): pg-boss on PostgreSQL, an in-process timer on PGlite.
+  const scheduler = createScheduler(config, deps.database, deps);
+  await scheduler.start();
+  await ncentral.attachScheduler(scheduler);
+  // Provisioning-log retention (RETENTION_DAYS): a daily purge in small batches.
+  await registerPurgeJob(scheduler, purgeDepsOf(deps));
+  // Tenants finished on another replica are picked up here too.
+  const rescan = setInterval(() => {
+    ncentral.attachScheduler(scheduler).catch((err: unknown) => log.warn({ err: { message: (err as Error).message } }, 'scheduler rescan failed'));
+  }, 5 * 60_000);
+  rescan.unref();
+
+  // SIGTERM/SIGINT: stop accepting, let in-flight requests finish, then close the database.
+  closeWithGrace({ delay: config.shutdownGraceMs }, async ({ signal, err }) => {
+    if (err) log.error({ err }, 'shutting down after an error');
+    else log.info({ signal }, 'shutting down');
+    clearInterval(rescan);
+    await scheduler.stop();
+    await app.close();
+    await deps.database.close();
+  });
+
+  await app.listen({ port: config.port, host: config.host });
+  log.info({ port: config.port, database: deps.database.kind, scheduler: scheduler.kind }, 'portal-provisioning is ready');
+}
+
+main().catch((err: unknown) => {
+  const message = err instanceof Error ? err.message : String(err);
+  process.stderr.write(`portal-provisioning: cannot start: ${message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,434 @@
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import type { Clock } from '../clock.js';
+import { openSecret, sealSecret } from '../crypto/sealed-secret.js';
+import {
+  findConnection,
+  findOrgUnit,
+  findRun,
+  hasSucceededJob,
+  listOrgUnits,
+  listRuns,
+  listScheduledConnections,
+  RunAlreadyActive,
+  setOrgUnitNotes,
+  setOrgUnitStates,
+  updateConnection,
+  upsertConnection,
+} from '../store/ncentral.js';
+import { findPortalClient, listPortalClients } from '../store/portal-clients.js';
+import type { DB, MappingState, NcentralConnection, NcentralOrgUnit, NcentralSyncRun, SyncTrigger } from '../store/tables.js';
+import { findTenantById } from '../store/tenants.js';
+import { normaliseNcentralUrl } from './base-url.js';
+import { restConnector, type ConnectionSecret, type NcentralConnector, type VerifyReport } from './connector.js';
+import { targetFor, type UnitMapping } from './device-diff.js';
+import { plannedKinds, refreshOrgUnits } from './directory-service.js';
+import { planAutoMatch } from './matcher.js';
+import { DEFAULT_SYNC_TIME, nightlyCron, nightlyJobName, parseSyncTime } from './schedule.js';
+import type { SyncProgress } from './sync.js';
+import { connectionView, type ConnectionView, type PreviewView, type UnitView } from './views.js';
+export { runView, type ConnectionView, type PreviewView, type RunView, type UnitView } from './views.js';
+import { runSync, type SyncSettings } from './sync-service.js';
+
+/** A refusal the edge turns into its own error shape (HTTP status, CLI exit code). */
+export class NcentralServiceError extends Error {
+  override name = 'NcentralServiceError';
+  constructor(
+    readonly code: 'notConnected' | 'invalid' | 'notFound' | 'noEncryptionKey' | 'alreadyRunning' | 'notVerified',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** What the scheduler offers this feature: a named daily job, exactly once across replicas. */
+export interface JobScheduler {
+  register(name: string, cron: string, timeZone: string, handler: (job: { id: string }) => Promise<void>): Promise<void>;
+}
+
+export interface NcentralServiceDeps {
+  db: Kysely<DB>;
+  clock: Clock;
+  log: Logger;
+  encryptionKey: Buffer | undefined;
+  connector: NcentralConnector;
+}
+
+export interface ConnectInput {
+  url: string;
+  token: string;
+  caPem?: string | null | undefined;
+  deviceSync?: boolean | undefined;
+  assetsUnderParent?: boolean | undefined;
+  ignoreSyncRequirements?: boolean | undefined;
+  syncTime?: string | undefined;
+}
+
+export type OptionsInput = Omit<ConnectInput, 'url' | 'token' | 'caPem'>;
+
+const tokenContext = (tenantId: string): string => `ncentral-token:${tenantId}`;
+
+
+const settingsOf = (c: NcentralConnection): SyncSettings => ({
+  deviceSync: c.device_sync,
+  assetsUnderParent: c.assets_under_parent,
+  ignoreSyncRequirements: c.ignore_sync_requirements,
+});
+
+/** The N-central feature: connection, matching workflow, preview/finish, runs and their scheduling. */
+export class NcentralService {
+  private readonly background = new Set<Promise<unknown>>();
+  private scheduler: JobScheduler | undefined;
+
+  constructor(private readonly deps: NcentralServiceDeps) {}
+
+  // ---- connection ----------------------------------------------------------------------------------------------
+
+  async connect(tenantId: string, input: ConnectInput): Promise<ConnectionView> {
+    const key = this.deps.encryptionKey;
+    if (!key) {
+      throw new NcentralServiceError(
+        'noEncryptionKey',
+        'ENCRYPTION_KEY is not set, so the N-central API token cannot be stored encrypted; set ENCRYPTION_KEY (32 bytes, e.g. `openssl rand -base64 32`) and restart.',
+      );
+    }
+    await this.requireTenant(tenantId);
+    const url = normaliseNcentralUrl(input.url);
+    if (!url.ok) throw new NcentralServiceError('invalid', url.reason);
+    const token = input.token.trim();
+    if (token === '' || /\s/.test(token)) throw new NcentralServiceError('invalid', 'The User-API token is empty or contains spaces.');
+    const caPem = input.caPem?.trim() ? input.caPem : null;
+    if (caPem !== null && !caPem.includes('-----BEGIN CERTIFICATE-----')) {
+      throw new NcentralServiceError('invalid', 'The CA file is not a PEM certificate bundle.');
+    }
+    const syncTime = input.syncTime ?? DEFAULT_SYNC_TIME;
+    if (!parseSyncTime(syncTime)) throw new NcentralServiceError('invalid', `The sync time must be HH:MM (24-hour), got "${syncTime}".`);
+    const existing = await findConnection(this.deps.db, tenantId);
+    await upsertConnection(
+      this.deps.db,
+      tenantId,
+      {
+        baseUrl: url.url,
+        tokenSealed: sealSecret(key, token, tokenContext(tenantId)),
+        caPem,
+        deviceSync: input.deviceSync ?? existing?.device_sync ?? true,
+        assetsUnderParent: input.assetsUnderParent ?? existing?.assets_under_parent ?? true,
+        ignoreSyncRequirements: input.ignoreSyncRequirements ?? existing?.ignore_sync_requirements ?? false,
+        syncTime,
+      },
+      this.deps.clock.now(),
+    );
+    return this.connection(tenantId);
+  }
+
+  async connection(tenantId: string): Promise<ConnectionView> {
+    return connectionView(await this.requireConnection(tenantId));
+  }
+
+  async setOptions(tenantId: string, input: OptionsInput): Promise<ConnectionView> {
+    await this.requireConnection(tenantId);
+    if (input.syncTime !== undefined && !parseSyncTime(input.syncTime)) {
+      throw new NcentralServiceError('invalid', `The sync time must be HH:MM (24-hour), got "${input.syncTime}".`);
+    }
+    await updateConnection(this.deps.db, tenantId, {
+      ...(input.deviceSync === undefined ? {} : { device_sync: input.deviceSync }),
+      ...(input.assetsUnderParent === undefined ? {} : { assets_under_parent: input.assetsUnderParent }),
+      ...(input.ignoreSyncRequirements === undefined ? {} : { ignore_sync_requirements: input.ignoreSyncRequirements }),
+      ...(input.syncTime === undefined ? {} : { sync_time: input.syncTime }),
+      updated_at: this.deps.clock.now(),
+    });
+    const c = await this.requireConnection(tenantId);
+    if (c.finished_at) await this.scheduleTenant(tenantId);
+    return connectionView(c);
+  }
+
+  /** Authenticates, reads the version and names what is wrong; on success reads the customers and sites. */
+  async verify(tenantId: string): Promise<VerifyReport> {
+    const secret = await this.secret(tenantId);
+    const report = await this.deps.connector.verify(secret);
+    if (report.ok) {
+      await updateConnection(this.deps.db, tenantId, { verified_at: this.deps.clock.now(), ncentral_version: report.ncentralVersion });
+      await this.refresh(tenantId, secret);
+    }
+    return report;
+  }
+
+  // ---- matching workflow ---------------------------------------------------------------------------------------
+
+  async units(tenantId: string, options: { refresh?: boolean } = {}): Promise<UnitView[]> {
+    if (options.refresh) await this.refresh(tenantId, await this.secret(tenantId));
+    else await this.requireConnection(tenantId);
+    const clients = new Map((await listPortalClients(this.deps.db, tenantId)).map((c) => [c.id, c.name]));
+    return (await listOrgUnits(this.deps.db, tenantId)).map((u) => ({
+      id: u.org_unit_id,
+      kind: u.kind,
+      name: u.name,
+      parentId: u.parent_id,
+      state: u.state,
+      portalClientId: u.portal_client_id,
+      portalClientName: u.portal_client_id ? (clients.get(u.portal_client_id) ?? null) : null,
+      note: u.note,
+      gone: u.gone_at !== null,
+    }));
+  }
+
+  async autoMatch(tenantId: string): Promise<{ matched: number; ambiguous: { id: string; name: string; note: string }[]; unmatched: number }> {
+    const c = await this.requireConnection(tenantId);
+    const kinds = plannedKinds(c.assets_under_parent);
+    const at = this.deps.clock.now();
+    return this.deps.db.transaction().execute(async (trx) => {
+      const units = (await listOrgUnits(trx, tenantId)).filter((u) => kinds.includes(u.kind) && u.gone_at === null);
+      const clients = await listPortalClients(trx, tenantId);
+      const decisions = planAutoMatch(
+        units.map((u) => ({ orgUnitId: u.org_unit_id, name: u.name, state: u.state, portalClientId: u.portal_client_id })),
+        clients.map((cl) => ({ id: cl.id, name: cl.name })),
+      );
+      const byId = new Map(units.map((u) => [u.org_unit_id, u]));
+      const matches = decisions.flatMap((d) => (d.action === 'match' ? [{ orgUnitId: d.orgUnitId, state: 'matched' as const, portalClientId: d.portalClientId, note: null }] : []));
+      await setOrgUnitStates(trx, tenantId, matches, at);
+      await setOrgUnitNotes(trx, tenantId, decisions.map((d) => ({ orgUnitId: d.orgUnitId, note: d.action === 'ambiguous' ? d.note : null })).filter((n) => n.note !== null || byId.get(n.orgUnitId)?.note !== null), at);
+      const ambiguous = decisions.flatMap((d) => (d.action === 'ambiguous' ? [{ id: d.orgUnitId, name: byId.get(d.orgUnitId)?.name ?? '', note: d.note }] : []));
+      return { matched: matches.length, ambiguous, unmatched: decisions.filter((d) => d.action !== 'match').length };
+    });
+  }
+
+  async match(tenantId: string, orgUnitId: string, portalClientId: string): Promise<UnitView> {
+    await this.requireUnit(tenantId, orgUnitId);
+    if (!(await findPortalClient(this.deps.db, tenantId, portalClientId))) {
+      throw new NcentralServiceError('notFound', `No portal client ${portalClientId} in this tenant.`);
+    }
+    return this.setState(tenantId, orgUnitId, 'matched', portalClientId);
+  }
+
+  async create(tenantId: string, orgUnitId: string): Promise<UnitView> {
+    const unit = await this.requireUnit(tenantId, orgUnitId);
+    if (unit.state === 'matched' && unit.portal_client_id) {
+      throw new NcentralServiceError('invalid', `N-central ${orgUnitId} is already matched; exclude or un-exclude it first to change that.`);
+    }
+    return this.setState(tenantId, orgUnitId, 'to_create', null);
+  }
+
+  async exclude(tenantId: string, orgUnitId: string): Promise<UnitView> {
+    await this.requireUnit(tenantId, orgUnitId);
+    return this.setState(tenantId, orgUnitId, 'excluded', null);
+  }
+
+  /** Back to unmatched, to be decided again. */
+  async unexclude(tenantId: string, orgUnitId: string): Promise<UnitView> {
+    await this.requireUnit(tenantId, orgUnitId);
+    return this.setState(tenantId, orgUnitId, 'unmatched', null);
+  }
+
+  async createUnmatched(tenantId: string): Promise<{ toCreate: number }> {
+    const c = await this.requireConnection(tenantId);
+    const kinds = plannedKinds(c.assets_under_parent);
+    const units = (await listOrgUnits(this.deps.db, tenantId)).filter((u) => u.state === 'unmatched' && u.gone_at === null && kinds.includes(u.kind));
+    await setOrgUnitStates(this.deps.db, tenantId, units.map((u) => ({ orgUnitId: u.org_unit_id, state: 'to_create' as const, portalClientId: null, note: null })), this.deps.clock.now());
+    return { toCreate: units.length };
+  }
+
+  /** Exactly what finish will do: clients to create, matched and excluded units, devices that become assets. */
+  async preview(tenantId: string): Promise<PreviewView> {
+    const c = await this.requireConnection(tenantId);
+    const kinds = plannedKinds(c.assets_under_parent);
+    const all = (await listOrgUnits(this.deps.db, tenantId)).filter((u) => u.gone_at === null);
+    const units = all.filter((u) => kinds.includes(u.kind));
+    const count = (s: MappingState): number => units.filter((u) => u.state === s).length;
+    let devices = 0;
+    if (c.device_sync) {
+      // As finish will see them: "to create" units count as matched.
+      const mapping = new Map<string, UnitMapping>(
+        all.map((u) => [
+          u.org_unit_id,
+          {
+            kind: u.kind,
+            parentId: u.parent_id,
+            state: u.state === 'to_create' && kinds.includes(u.kind) ? 'matched' : u.state,
+            portalClientId: u.state === 'to_create' ? 'planned' : u.portal_client_id,
+          },
+        ]),
+      );
+      const source = this.deps.connector.open(await this.secret(tenantId));
+      try {
+        const seen = new Set<string>();
+        for await (const page of source.devices()) {
+          for (const d of page.items) {
+            if (seen.has(d.deviceId)) continue;
+            seen.add(d.deviceId);
+            if (!('skip' in targetFor(d, mapping, c.assets_under_parent))) devices++;
+          }
+        }
+      } finally {
+        await source.close();
+      }
+    }
+    return { create: count('to_create'), match: count('matched'), exclude: count('excluded'), unmatched: count('unmatched'), devices };
+  }
+
+  /** Commits the plan: the initial sync starts now (it creates the clients), then nightly runs are scheduled. */
+  async finish(tenantId: string, options: { wait?: boolean; onProgress?: (p: SyncProgress) => void } = {}): Promise<NcentralSyncRun> {
+    const c = await this.requireConnection(tenantId);
+    if (!c.finished_at) await updateConnection(this.deps.db, tenantId, { finished_at: this.deps.clock.now() });
+    await this.scheduleTenant(tenantId);
+    return this.sync(tenantId, 'finish', options);
+  }
+
+  // ---- runs ----------------------------------------------------------------------------------------------------
+
+  /** Starts a run; with `wait` resolves when it ends, else as soon as it is recorded as running. */
+  async sync(
+    tenantId: string,
+    trigger: SyncTrigger,
+    options: { wait?: boolean; jobKey?: string; onProgress?: (p: SyncProgress) => void } = {},
+  ): Promise<NcentralSyncRun> {
+    const c = await this.requireConnection(tenantId);
+    const secret = await this.secret(tenantId);
+    const source = this.deps.connector.open(secret);
+    let started!: (runId: string) => void;
+    const startedP = new Promise<string>((r) => (started = r));
+    const runId = crypto.randomUUID();
+    const work = runSync(
+      { db: this.deps.db, clock: this.deps.clock, log: this.deps.log },
+      {
+        tenantId,
+        trigger,
+        jobKey: options.jobKey ?? null,
+        runId,
+        settings: settingsOf(c),
+        source,
+        onProgress: (p) => {
+          if (p.phase !== 'starting') started(runId);
+          options.onProgress?.(p);
+        },
+      },
+    ).finally(() => source.close());
+    if (options.wait) {
+      try {
+        return await work;
+      } catch (err) {
+        throw this.translate(err);
+      }
+    }
+    this.track(work);
+    // Either the run is recorded (first progress) or it refused to start (already running).
+    const first = await Promise.race([startedP, work.then(() => runId, (err: unknown) => Promise.reject(this.translate(err)))]);
+    return this.run(tenantId, first);
+  }
+
+  /** The scheduler's entry point: a job delivered twice never runs a second time once it has succeeded. */
+  async runScheduled(tenantId: string, jobKey: string): Promise<NcentralSyncRun | null> {
+    const c = await findConnection(this.deps.db, tenantId);
+    if (!c?.finished_at) return null;
+    if (await hasSucceededJob(this.deps.db, tenantId, jobKey)) return null;
+    try {
+      return await this.sync(tenantId, 'scheduled', { wait: true, jobKey });
+    } catch (err) {
+      if (err instanceof NcentralServiceError && err.code === 'alreadyRunning') {
+        this.deps.log.info({ tenantId }, 'nightly N-central sync skipped: a run is already in progress');
+        return null;
+      }
+      throw err;
+    }
+  }
+
+  async runs(tenantId: string, limit = 20): Promise<NcentralSyncRun[]> {
+    await this.requireConnection(tenantId);
+    return listRuns(this.deps.db, tenantId, Math.max(1, Math.min(200, limit)));
+  }
+
+  async run(tenantId: string, runId: string): Promise<NcentralSyncRun> {
+    const run = await findRun(this.deps.db, tenantId, runId);
+    if (!run) throw new NcentralServiceError('notFound', `No sync run ${runId} for this tenant.`);
+    return run;
+  }
+
+  // ---- scheduling ----------------------------------------------------------------------------------------------
+
+  /** Registers every finished tenant's nightly run; called at start-up and again from time to time for new ones. */
+  async attachScheduler(scheduler: JobScheduler): Promise<void> {
+    this.scheduler = scheduler;
+    for (const s of await listScheduledConnections(this.deps.db)) await this.register(s.tenantId, s.syncTime, s.timeZone);
+  }
+
+  private async scheduleTenant(tenantId: string): Promise<void> {
+    if (!this.scheduler) return;
+    const tenant = await this.requireTenant(tenantId);
+    const c = await this.requireConnection(tenantId);
+    await this.register(tenantId, c.sync_time, tenant.time_zone);
+  }
+
+  private async register(tenantId: string, syncTime: string, timeZone: string): Promise<void> {
+    await this.scheduler?.register(nightlyJobName(tenantId), nightlyCron(syncTime), timeZone, async (job) => {
+      await this.runScheduled(tenantId, job.id);
+    });
+  }
+
+  /** Waits for runs started without `wait` (shutdown, tests). */
+  async drain(): Promise<void> {
+    while (this.background.size > 0) await Promise.allSettled([...this.background]);
+  }
+
+  // ---- helpers -------------------------------------------------------------------------------------------------
+
+  private track(p: Promise<unknown>): void {
+    const guarded = p.catch(() => undefined);
+    this.background.add(guarded);
+    void guarded.finally(() => this.background.delete(guarded));
+  }
+
+  private translate(err: unknown): unknown {
+    if (err instanceof RunAlreadyActive) return new NcentralServiceError('alreadyRunning', err.message);
+    return err;
+  }
+
+  private async refresh(tenantId: string, secret: ConnectionSecret): Promise<void> {
+    const source = this.deps.connector.open(secret);
+    try {
+      await refreshOrgUnits(this.deps.db, tenantId, source, this.deps.clock);
+    } finally {
+      await source.close();
+    }
+  }
+
+  private async setState(tenantId: string, orgUnitId: string, state: MappingState, portalClientId: string | null): Promise<UnitView> {
+    await setOrgUnitStates(this.deps.db, tenantId, [{ orgUnitId, state, portalClientId, note: null }], this.deps.clock.now());
+    const unit = (await this.units(tenantId)).find((u) => u.id === orgUnitId);
+    if (!unit) throw new NcentralServiceError('notFound', `No N-central customer or site ${orgUnitId}.`);
+    return unit;
+  }
+
+  private async requireTenant(tenantId: string) {
+    const tenant = await findTenantById(this.deps.db, tenantId);
+    if (!tenant) throw new NcentralServiceError('notFound', `No tenant ${tenantId}.`);
+    return tenant;
+  }
+
+  private async requireConnection(tenantId: string): Promise<NcentralConnection> {
+    const c = await findConnection(this.deps.db, tenantId);
+    if (!c) throw new NcentralServiceError('notConnected', 'This tenant has no N-central connection; connect one first.');
+    return c;
+  }
+
+  private async requireUnit(tenantId: string, orgUnitId: string): Promise<NcentralOrgUnit> {
+    const unit = await findOrgUnit(this.deps.db, tenantId, orgUnitId);
+    if (!unit) throw new NcentralServiceError('notFound', `No N-central customer or site ${orgUnitId}; run verify or customers --refresh first.`);
+    return unit;
+  }
+
+  private async secret(tenantId: string): Promise<ConnectionSecret> {
+    const c = await this.requireConnection(tenantId);
+    const key = this.deps.encryptionKey;
+    if (!key) {
+      throw new NcentralServiceError('noEncryptionKey', 'ENCRYPTION_KEY is not set, so the stored N-central API token cannot be opened.');
+    }
+    return { baseUrl: c.base_url, userApiToken: openSecret(key, c.token_sealed, tokenContext(tenantId)), caPem: c.ca_pem };
+  }
+}
+
+/** The service as the server and the CLI build it: the REST client as connector unless a test passes another. */
+export function createNcentralService(
+  deps: { database: { db: Kysely<DB> }; clock: Clock; log: Logger; config: { encryptionKey: Buffer | undefined } },
+  connector: NcentralConnector = restConnector(),
+): NcentralService {
+  return new NcentralService({ db: deps.database.db, clock: deps.clock, log: deps.log, encryptionKey: deps.config.encryptionKey, connector });
+}

@@ -1,0 +1,176 @@
+/**
+ * One HTTP exchange with N-central over node:https. An explicit `https.Agent` is the simplest way to trust a
+ * private CA bundle per tenant (built-in fetch on Node 20 cannot take one); connections are kept alive because
+ * a sync makes one assets call per device. Failures become NcentralError kinds; no header is ever echoed.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import tls from 'node:tls';
+import { NcentralError } from './client-error.js';
+
+export interface HttpExchange {
+  method: 'GET' | 'POST';
+  path: string;
+  headers: Record<string, string>;
+  body?: string;
+  timeoutMs: number;
+  endpoint: string;
+  /** Aborts the exchange (the client's close(), or its owner's signal). */
+  signal?: AbortSignal;
+}
+
+export interface HttpAnswer {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+/** A devices page of 1,000 is about 1 MB; anything far larger is not an N-central answer. */
+const MAX_BODY_BYTES = 64 * 1024 * 1024;
+
+const TLS_CODES = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'CERT_SIGNATURE_FAILURE',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'ERR_SSL_WRONG_VERSION_NUMBER',
+  'EPROTO',
+]);
+
+export class Transport {
+  // ES-private: the agent's in-flight requests hold the Authorization header; nothing may walk into them.
+  readonly #agent: http.Agent;
+  private readonly target: URL;
+  private readonly secure: boolean;
+
+  constructor(baseUrl: string, caPem: string | undefined) {
+    this.target = new URL(baseUrl);
+    this.secure = this.target.protocol === 'https:';
+    if (this.secure) {
+      // Passing `ca` replaces Node's trust store, so the public roots are kept beside the private bundle;
+      // without a bundle the default store (which includes NODE_EXTRA_CA_CERTS) is used untouched.
+      // The bundle goes in as a prebuilt secure context: an agent given `ca` directly re-joins every
+      // certificate into its connection-pool key on each request (a measurable cost at 100,000 calls).
+      const secureContext = caPem === undefined ? undefined : tls.createSecureContext({ ca: [...tls.rootCertificates, caPem] });
+      this.#agent = new https.Agent({ keepAlive: true, maxSockets: 64, ...(secureContext ? { secureContext } : {}) });
+    } else {
+      this.#agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+    }
+  }
+
+  send(exchange: HttpExchange): Promise<HttpAnswer> {
+    return this.attempt(exchange, true);
+  }
+
+  /**
+   * One request. A kept-alive socket that the server closed while idle fails the next request on it with
+   * ECONNRESET before any answer; Node's documentation recommends re-sending then, which costs no backoff.
+   */
+  private attempt(exchange: HttpExchange, mayResendOnStaleSocket: boolean): Promise<HttpAnswer> {
+    const headers: Record<string, string> = { accept: 'application/json', ...exchange.headers };
+    if (exchange.body !== undefined) headers['content-length'] = String(Buffer.byteLength(exchange.body));
+    const options: https.RequestOptions = {
+      protocol: this.target.protocol,
+      hostname: this.target.hostname.replace(/^\[|\]$/g, ''),
+      port: this.target.port === '' ? undefined : Number(this.target.port),
+      method: exchange.method,
+      path: exchange.path,
+      headers,
+      agent: this.#agent,
+    };
+    const request = this.secure ? https.request : http.request;
+    return new Promise<HttpAnswer>((resolve, reject) => {
+      let settled = false;
+      const finish = (error: NcentralError | null, answer?: HttpAnswer) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        exchange.signal?.removeEventListener('abort', onAbort);
+        if (error) reject(error);
+        else if (answer) resolve(answer);
+      };
+      let answered = false;
+      const req = request(options, (res) => {
+        answered = true;
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > MAX_BODY_BYTES) {
+            req.destroy();
+            finish(new NcentralError('badResponse', `N-central sent an oversized answer on ${exchange.endpoint}.`, { endpoint: exchange.endpoint, retryable: false }));
+            return;
+          }
+          chunks.push(chunk);
+        });
+        res.on('end', () => {
+          finish(null, { status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') });
+        });
+        res.on('error', (error) => finish(describeSocketError(error, exchange.endpoint)));
+        res.on('close', () => {
+          if (!res.complete) finish(new NcentralError('network', `N-central closed the connection mid-answer on ${exchange.endpoint}.`, { endpoint: exchange.endpoint }));
+        });
+      });
+      const onAbort = () => {
+        finish(new NcentralError('network', 'The N-central client was closed while a call was in flight.', { endpoint: exchange.endpoint, retryable: false }));
+        req.destroy();
+      };
+      if (exchange.signal?.aborted) {
+        queueMicrotask(onAbort);
+      } else {
+        exchange.signal?.addEventListener('abort', onAbort, { once: true });
+      }
+      const timer = setTimeout(() => {
+        finish(new NcentralError('timeout', `N-central did not answer ${exchange.endpoint} within ${exchange.timeoutMs} ms.`, { endpoint: exchange.endpoint }));
+        req.destroy();
+      }, exchange.timeoutMs);
+      req.on('error', (error: Error & { code?: string }) => {
+        const stale = mayResendOnStaleSocket && req.reusedSocket && !answered && (error.code === 'ECONNRESET' || error.code === 'EPIPE');
+        if (stale && !settled && !exchange.signal?.aborted) {
+          settled = true;
+          clearTimeout(timer);
+          exchange.signal?.removeEventListener('abort', onAbort);
+          this.attempt(exchange, false).then(resolve, reject);
+          return;
+        }
+        finish(describeSocketError(error, exchange.endpoint));
+      });
+      if (exchange.body !== undefined) req.write(exchange.body);
+      req.end();
+    });
+  }
+
+  close(): void {
+    this.#agent.destroy();
+  }
+}
+
+function describeSocketError(error: Error & { code?: string }, endpoint: string): NcentralError {
+  const code = error.code ?? '';
+  if (TLS_CODES.has(code) || code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_')) {
+    const why =
+      code === 'DEPTH_ZERO_SELF_SIGNED_CERT' || code === 'SELF_SIGNED_CERT_IN_CHAIN'
+        ? 'its certificate is self-signed (configure the issuing CA bundle, or install a certificate from a trusted CA)'
+        : code === 'ERR_TLS_CERT_ALTNAME_INVALID'
+          ? 'its certificate does not name this host'
+          : code === 'CERT_HAS_EXPIRED'
+            ? 'its certificate has expired'
+            : `its certificate could not be verified (${code})`;
+    return new NcentralError('tls', `The TLS connection to N-central was refused: ${why}.`, { endpoint, retryable: false });
+  }
+  if (code === 'ENOTFOUND') {
+    return new NcentralError('network', 'The N-central host name does not resolve (DNS).', { endpoint, retryable: false });
+  }
+  if (code === 'ECONNREFUSED') {
+    return new NcentralError('network', 'N-central refused the connection (nothing listens on that address and port).', { endpoint });
+  }
+  const what = code === '' ? 'the connection failed' : `the connection failed (${code})`;
+  return new NcentralError('network', `Calling N-central ${endpoint}: ${what}.`, { endpoint });
+}

@@ -1,0 +1,28 @@
+import type { Logger } from 'pino';
+import { systemClock } from './clock.js';
+import type { Config } from './config.js';
+import type { Deps } from './deps.js';
+import { createMetrics } from './metrics.js';
+import { connectDatabase } from './store/connect.js';
+import { migrateToLatest } from './store/migrate.js';
+
+/** Opens the database the config names (PostgreSQL, else PGlite in DATA_DIR) and brings its schema up to date. */
+export async function createDeps(config: Config, log: Logger): Promise<Deps> {
+  const database = await connectDatabase({
+    databaseUrl: config.databaseUrl,
+    schema: config.databaseSchema,
+    poolMax: config.databasePoolMax,
+    statementTimeoutMs: config.databaseStatementTimeoutMs,
+    connectTimeoutMs: config.databaseConnectTimeoutMs,
+    dataDir: config.dataDir,
+    onPoolError: (err) => log.warn({ err: { message: err.message } }, 'database connection lost'),
+  });
+  try {
+    const result = await migrateToLatest(database.db);
+    for (const r of result.results ?? []) log.info({ migration: r.migrationName, status: r.status }, 'migration');
+  } catch (err) {
+    await database.close();
+    throw err;
+  }
+  return { config, database, clock: systemClock, log, metrics: createMetrics(database) };
+}

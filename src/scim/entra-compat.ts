@@ -1,0 +1,144 @@
+import { invalidPath, invalidSyntax, invalidValue, mutability, noTarget } from './errors.js';
+import { toBoolean } from './user-resource.js';
+import { ENTERPRISE_USER_SCHEMA, isReadOnly, leafOf, resolvePath, type AttributeDef } from './user-schema.js';
+
+export const PATCH_OP_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
+
+/** A PATCH operation after normalisation: lower-case op, canonical path, values of the schema's types. */
+export interface NormalisedOperation {
+  op: 'add' | 'replace' | 'remove';
+  path: string;
+  value?: unknown;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * Turns a PatchOp body as Entra sends it into operations scim-patch applies correctly (see DEPENDENCIES.md):
+ * ops in any case, path-less add/replace split into one operation per attribute (dotted keys and extension
+ * URNs as keys), attribute names and `type` filter values in canonical case, "True"/"False" as booleans,
+ * the manager as `{ value }`, and a manager `remove` with a value treated as a plain remove.
+ */
+export function normaliseEntraPatch(body: unknown, maxOperations = Number.POSITIVE_INFINITY): NormalisedOperation[] {
+  if (!isObject(body)) throw invalidSyntax('The PATCH body must be a JSON object (a PatchOp).');
+  const schemas = body['schemas'];
+  if (!Array.isArray(schemas) || !schemas.includes(PATCH_OP_SCHEMA)) throw invalidSyntax(`"schemas" must be ["${PATCH_OP_SCHEMA}"].`);
+  const operations = body['Operations'] ?? body['operations'];
+  if (!Array.isArray(operations) || operations.length === 0) throw invalidSyntax('"Operations" must be a non-empty array.');
+  // Bounds the work one request can ask for (SCIM_MAX_PATCH_OPERATIONS); Entra sends a handful per PATCH.
+  if (operations.length > maxOperations) throw invalidValue(`A PATCH may carry at most ${maxOperations} operations; this one has ${operations.length}.`);
+  const out: NormalisedOperation[] = [];
+  for (const raw of operations) {
+    if (!isObject(raw)) throw invalidSyntax('Each operation must be an object.');
+    const op = typeof raw['op'] === 'string' ? raw['op'].toLowerCase() : '';
+    if (op !== 'add' && op !== 'replace' && op !== 'remove') throw invalidSyntax(`Unknown PATCH op "${String(raw['op'])}".`);
+    const path = raw['path'];
+    if (path === undefined || path === null || path === '') {
+      // RFC 7644 §3.5.2.2: a remove without a path fails with noTarget.
+      if (op === 'remove') throw noTarget('A "remove" operation needs a path.');
+      if (!isObject(raw['value'])) throw invalidSyntax(`A "${op}" without a path needs an object value.`);
+      for (const [key, value] of Object.entries(raw['value'])) {
+        if (key.toLowerCase() === ENTERPRISE_USER_SCHEMA.toLowerCase() && isObject(value)) {
+          for (const [sub, v] of Object.entries(value)) pushOperation(out, op, `${ENTERPRISE_USER_SCHEMA}:${sub}`, v, true);
+        } else {
+          pushOperation(out, op, key, value, true);
+        }
+      }
+      continue;
+    }
+    if (typeof path !== 'string') throw invalidPath('"path" must be a string.');
+    pushOperation(out, op, path, raw['value'], 'value' in raw);
+  }
+  return out;
+}
+
+/** `attr[filter].sub` → its parts; the filter's text is kept, with attribute names and `type` values canonicalised. */
+const VALUE_PATH = /^([^[\]]+)\[(.+)\](?:\.([A-Za-z$][\w]*))?$/;
+
+function pushOperation(out: NormalisedOperation[], op: 'add' | 'replace' | 'remove', rawPath: string, value: unknown, hasValue: boolean): void {
+  const match = VALUE_PATH.exec(rawPath);
+  const base = match ? (match[1] ?? '') : rawPath;
+  const resolved = resolvePath(base);
+  if (!resolved) throw invalidPath(`"${rawPath}" is not an attribute of a User.`);
+  if (isReadOnly(resolved)) throw mutability(`"${resolved.canonical}" is readOnly and cannot be modified.`);
+  // A password is never stored: the operation is dropped rather than refused, so Entra's cycle continues.
+  if (resolved.attribute.mutability === 'writeOnly') return;
+  let path = resolved.canonical;
+  let leaf: AttributeDef = leafOf(resolved);
+  if (match) {
+    if (!resolved.attribute.multiValued || resolved.sub) throw invalidPath(`"${rawPath}": a value filter applies only to a multi-valued attribute.`);
+    const filter = canonicaliseFilter(match[2] ?? '', resolved.attribute);
+    path = `${path}[${filter}]`;
+    if (match[3]) {
+      const sub = resolved.attribute.subAttributes?.find((s) => s.name.toLowerCase() === (match[3] ?? '').toLowerCase());
+      if (!sub) throw invalidPath(`"${rawPath}": "${match[3]}" is not a sub-attribute of ${resolved.attribute.name}.`);
+      if (sub.mutability === 'readOnly') throw mutability(`"${resolved.canonical}.${sub.name}" is readOnly and cannot be modified.`);
+      path = `${path}.${sub.name}`;
+      leaf = sub;
+    } else {
+      leaf = { ...resolved.attribute, multiValued: false };
+    }
+  }
+  if (op === 'remove') {
+    // Entra removes the manager with or without a value; a value on a single-valued attribute means nothing more.
+    const keepValue = hasValue && resolved.attribute.multiValued && !resolved.sub && !match && value !== undefined && value !== null;
+    out.push(keepValue ? { op, path, value } : { op, path });
+    return;
+  }
+  if (!hasValue) throw invalidSyntax(`The "${op}" operation on "${rawPath}" needs a value.`);
+  if (value === null) {
+    out.push({ op: 'remove', path });
+    return;
+  }
+  out.push({ op, path, value: coerce(leaf, value, path) });
+}
+
+/** Brings a PATCH value to the schema's type: "True" → true, a bare manager id → { value }. */
+function coerce(def: AttributeDef, value: unknown, path: string): unknown {
+  if (def.name === 'manager' && !def.multiValued) {
+    const v = Array.isArray(value) ? value[0] : value;
+    if (typeof v === 'string') return { value: v };
+    if (isObject(v)) return Object.fromEntries(Object.entries(v).filter(([, x]) => x !== null));
+    throw invalidValue(`"${path}" must be a manager id or { "value": id }.`);
+  }
+  if (def.type === 'boolean' && !def.multiValued) return toBoolean(value, path);
+  if (def.type === 'complex' && def.subAttributes) {
+    const fix = (el: unknown): unknown => (isObject(el) ? coerceElement(def, el, path) : el);
+    if (Array.isArray(value)) return value.map(fix);
+    return fix(value);
+  }
+  return value;
+}
+
+function coerceElement(def: AttributeDef, el: Record<string, unknown>, path: string): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(el)) {
+    const sub = def.subAttributes?.find((s) => s.name.toLowerCase() === key.toLowerCase());
+    if (!sub) {
+      out[key] = v;
+      continue;
+    }
+    if (sub.type === 'boolean') out[sub.name] = toBoolean(v, `${path}.${sub.name}`);
+    else if (typeof v === 'string' && sub.canonicalValues?.length) out[sub.name] = sub.canonicalValues.find((c) => c.toLowerCase() === v.toLowerCase()) ?? v;
+    else out[sub.name] = v;
+  }
+  return out;
+}
+
+/** Canonicalises `type eq "Work"` inside a PATCH path filter so scim-patch matches the stored `work`. */
+function canonicaliseFilter(filter: string, attribute: AttributeDef): string {
+  return filter.replace(/([A-Za-z$][\w]*)(\s+)(eq|ne|co|sw|ew|gt|ge|lt|le|pr)\b(\s*)("(?:[^"\\]|\\.)*")?/gi, (m, name: string, s1: string, op: string, s2: string, value: string | undefined) => {
+    const sub = attribute.subAttributes?.find((x) => x.name.toLowerCase() === name.toLowerCase());
+    if (!sub) {
+      if (/^(and|or|not)$/i.test(name)) return m;
+      throw invalidPath(`"${name}" is not a sub-attribute of ${attribute.name}.`);
+    }
+    let v = value;
+    if (v !== undefined && sub.canonicalValues?.length) {
+      const text = JSON.parse(v) as string;
+      const canonical = sub.canonicalValues.find((c) => c.toLowerCase() === text.toLowerCase());
+      if (canonical) v = JSON.stringify(canonical);
+    }
+    return `${sub.name}${s1}${op.toLowerCase()}${s2}${v ?? ''}`;
+  });
+}

@@ -1,0 +1,206 @@
+import { sql, type RawBuilder, type SqlBool } from 'kysely';
+import { parse, type Filter } from 'scim2-parse-filter';
+import { invalidFilter } from './errors.js';
+import { leafOf, resolvePath, type AttributeDef, type ResolvedPath, type Storage } from './user-schema.js';
+
+/** Bounds on client filters: the parser recurses, so deep nesting would overflow its stack. */
+export const MAX_FILTER_LENGTH = 2048;
+const MAX_FILTER_DEPTH = 32;
+
+type Sql = RawBuilder<unknown>;
+export type CompiledFilter = RawBuilder<SqlBool>;
+
+const COMPARISON = new Set(['eq', 'ne', 'co', 'sw', 'ew', 'gt', 'ge', 'lt', 'le']);
+
+/**
+ * Parses a SCIM filter (RFC 7644 §3.4.2.2) into the parser's tree, after two rewrites for what clients send:
+ * an unquoted value (`externalId eq 6a1f-…`, seen from Entra) is quoted, and `emails[type eq "work"].value eq
+ * "x"` becomes `emails[type eq "work" and value eq "x"]` so both conditions hold on the same element.
+ */
+export function parseFilter(text: string, maxLength = MAX_FILTER_LENGTH): Filter {
+  if (text.length > maxLength) throw invalidFilter(`The filter is longer than ${maxLength} characters.`);
+  let parenDepth = 0;
+  for (const ch of text) {
+    if (ch === '(' || ch === '[') parenDepth += 1;
+    if (parenDepth > MAX_FILTER_DEPTH) throw invalidFilter(`The filter nests deeper than ${MAX_FILTER_DEPTH} levels.`);
+  }
+  try {
+    return parse(rewriteValuePathSubAttribute(quoteBareValues(text)));
+  } catch (err) {
+    const message = err instanceof RangeError ? 'it nests too deeply' : err instanceof Error ? err.message : 'syntax error';
+    throw invalidFilter(`The filter could not be parsed: ${message}.`);
+  }
+}
+
+/** Applies `fn` to the parts of `text` outside double-quoted strings. */
+function outsideQuotes(text: string, fn: (part: string) => string): string {
+  return text.replace(/("(?:[^"\\]|\\.)*")|([^"]+)/g, (_m, quoted: string | undefined, plain: string | undefined) =>
+    quoted ?? fn(plain ?? ''),
+  );
+}
+
+function quoteBareValues(text: string): string {
+  return outsideQuotes(text, (part) =>
+    part.replace(/\b(eq|ne|co|sw|ew|gt|ge|lt|le)(\s+)([^\s()[\]"]+)/gi, (m, op: string, space: string, value: string) =>
+      /^(true|false|null|-?\d+(\.\d+)?([eE][+-]?\d+)?)$/.test(value) ? m : `${op}${space}${JSON.stringify(value)}`,
+    ),
+  );
+}
+
+const VALUE_PATH_SUB = /([A-Za-z][\w:.$-]*)\[([^[\]]*)\]\.([A-Za-z$][\w]*)\s+(?:(pr)\b|(eq|ne|co|sw|ew|gt|ge|lt|le)\s+("(?:[^"\\]|\\.)*"|[^\s()]+))/gi;
+
+function rewriteValuePathSubAttribute(text: string): string {
+  return text.replace(VALUE_PATH_SUB, (_m, attr: string, inner: string, sub: string, pr: string | undefined, op: string | undefined, value: string | undefined) =>
+    pr ? `${attr}[(${inner}) and ${sub} pr]` : `${attr}[(${inner}) and ${sub} ${op ?? 'eq'} ${value ?? ''}]`,
+  );
+}
+
+/** A filterable attribute: its definition and where it is stored. */
+interface Target {
+  def: AttributeDef;
+  storage: Storage;
+  path: string;
+}
+
+function targetFor(path: string, element: string | undefined): Target {
+  const resolved: ResolvedPath | undefined = element ? resolvePath(`${element}.${path}`) : resolvePath(path);
+  if (!resolved) throw invalidFilter(`The filter names an unknown attribute "${path}".`);
+  let leaf = leafOf(resolved);
+  // A multi-valued complex attribute without a sub-attribute filters on its `value` (RFC 7644 §3.4.2.2).
+  if (!resolved.sub && resolved.attribute.multiValued) {
+    leaf = resolved.attribute.subAttributes?.find((s) => s.name === 'value') ?? leaf;
+  }
+  if (!leaf.storage) throw invalidFilter(`Filtering on "${resolved.canonical}" is not supported.`);
+  return { def: leaf, storage: leaf.storage, path: resolved.canonical };
+}
+
+/** Compiles a parsed filter into one SQL condition on `accounts`; every value is a bound parameter. */
+export function compileFilter(filter: Filter): CompiledFilter {
+  return compile(filter, undefined, 0) as CompiledFilter;
+}
+
+function compile(f: Filter, element: string | undefined, depth: number): Sql {
+  if (depth > MAX_FILTER_DEPTH) throw invalidFilter(`The filter nests deeper than ${MAX_FILTER_DEPTH} levels.`);
+  switch (f.op) {
+    case 'and':
+    case 'or': {
+      if (!('filters' in f)) throw invalidFilter('Malformed logical expression.');
+      const parts = f.filters.map((x) => compile(x, element, depth + 1));
+      return sql`(${sql.join(parts, f.op === 'and' ? sql` and ` : sql` or `)})`;
+    }
+    case 'not':
+      if (!('filter' in f)) throw invalidFilter('Malformed not expression.');
+      return sql`(not coalesce(${compile(f.filter, element, depth + 1)}, false))`;
+    case '[]': {
+      if (element || !('valFilter' in f)) throw invalidFilter('Value filters cannot be nested.');
+      const resolved = resolvePath(f.attrPath);
+      if (!resolved || resolved.sub || !resolved.attribute.multiValued) {
+        throw invalidFilter(`"${f.attrPath}" is not a multi-valued attribute that can take a value filter.`);
+      }
+      const array = resolved.attribute.name;
+      return sql`exists (select 1 from ${elements(array)} as e(v) where ${compile(f.valFilter, array, depth + 1)})`;
+    }
+    case 'pr':
+      if (!('attrPath' in f)) throw invalidFilter('Malformed presence test.');
+      return present(targetFor(f.attrPath, element), element);
+    default:
+      if (!COMPARISON.has(f.op) || !('compValue' in f)) throw invalidFilter(`Unknown operator "${f.op}".`);
+      return comparison(targetFor(f.attrPath, element), f.op, f.compValue, element);
+  }
+}
+
+const elements = (array: string): Sql =>
+  sql`jsonb_array_elements(case when jsonb_typeof(resource->${sql.lit(array)}) = 'array' then resource->${sql.lit(array)} else '[]'::jsonb end)`;
+
+/** SQL for the stored value: a column, or an element's field when inside (or reaching into) a multi-valued attribute. */
+function valueExpr(t: Target, asText: boolean): Sql {
+  if (t.storage.kind === 'column') {
+    return t.storage.column === 'id' && asText ? sql`cast(${sql.ref(t.storage.column)} as text)` : sql.ref(t.storage.column);
+  }
+  return sql`(v->>${sql.lit(t.storage.field)})`;
+}
+
+/** Wraps an element-field condition in EXISTS over the array when the filter is on the row (`emails.value eq`). */
+function onElements(t: Target, element: string | undefined, condition: Sql): Sql {
+  if (t.storage.kind !== 'elements' || element) return condition;
+  return sql`exists (select 1 from ${elements(t.storage.array)} as e(v) where ${condition})`;
+}
+
+function present(t: Target, element: string | undefined): Sql {
+  const expr = valueExpr(t, true);
+  const condition = t.def.type === 'string' || t.def.type === 'reference' ? sql`(${expr} is not null and ${expr} <> '')` : sql`(${expr} is not null)`;
+  return onElements(t, element, condition);
+}
+
+const escapeLike = (s: string): string => s.replace(/[\\%_]/g, (c) => `\\${c}`);
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const SQL_OP: Record<string, Sql> = { gt: sql`>`, ge: sql`>=`, lt: sql`<`, le: sql`<=` };
+
+function comparison(t: Target, op: string, raw: unknown, element: string | undefined): Sql {
+  const type = t.def.type;
+  if (type === 'boolean') return onElements(t, element, booleanComparison(t, op, raw));
+  if (type === 'dateTime') return dateComparison(t, op, raw);
+  if (typeof raw !== 'string' && typeof raw !== 'number') {
+    throw invalidFilter(`"${t.path}" is a string; compare it with a quoted value.`);
+  }
+  const value = String(raw);
+  // The primary key serves `id eq`; ids are UUIDs, so any other value matches nothing.
+  if (t.storage.kind === 'column' && t.storage.column === 'id' && (op === 'eq' || op === 'ne')) {
+    if (!UUID.test(value)) return op === 'eq' ? sql`false` : sql`true`;
+    return op === 'eq' ? sql`(id = cast(${value} as uuid))` : sql`(id <> cast(${value} as uuid))`;
+  }
+  // caseExact=false compares lower() on both sides: the (tenant_id, lower(user_name)) index serves `userName eq`.
+  const column = valueExpr(t, true);
+  const left = t.def.caseExact ? column : sql`lower(${column})`;
+  const param = (v: string): Sql => (t.def.caseExact ? sql`${v}` : sql`lower(${v})`);
+  let condition: Sql;
+  switch (op) {
+    case 'eq':
+      condition = sql`(${left} = ${param(value)})`;
+      break;
+    case 'ne':
+      condition = sql`(${left} is distinct from ${param(value)})`;
+      break;
+    case 'co':
+      condition = sql`(${left} like ${param(`%${escapeLike(value)}%`)} escape '\\')`;
+      break;
+    case 'sw':
+      condition = sql`(${left} like ${param(`${escapeLike(value)}%`)} escape '\\')`;
+      break;
+    case 'ew':
+      condition = sql`(${left} like ${param(`%${escapeLike(value)}`)} escape '\\')`;
+      break;
+    default:
+      condition = sql`(${left} ${SQL_OP[op] ?? sql`=`} ${param(value)})`;
+  }
+  return onElements(t, element, condition);
+}
+
+function booleanComparison(t: Target, op: string, raw: unknown): Sql {
+  const value = typeof raw === 'boolean' ? raw : typeof raw === 'string' && /^(true|false)$/i.test(raw) ? raw.toLowerCase() === 'true' : undefined;
+  if (value === undefined) throw invalidFilter(`"${t.path}" is a boolean; compare it with true or false.`);
+  if (op !== 'eq' && op !== 'ne') throw invalidFilter(`"${t.path}" is a boolean; only eq, ne and pr apply.`);
+  // Element fields are text inside jsonb; compare their lower-cased text so "True" and true agree.
+  const expr = t.storage.kind === 'column' ? sql.ref(t.storage.column) : sql`lower(v->>${sql.lit(t.storage.field)})`;
+  const param = t.storage.kind === 'column' ? sql`${value}` : sql`${String(value)}`;
+  return op === 'eq' ? sql`(${expr} = ${param})` : sql`(${expr} is distinct from ${param})`;
+}
+
+function dateComparison(t: Target, op: string, raw: unknown): Sql {
+  const time = typeof raw === 'string' ? Date.parse(raw) : Number.NaN;
+  if (Number.isNaN(time)) throw invalidFilter(`"${t.path}" is a dateTime; compare it with a quoted xsd:dateTime.`);
+  if (op === 'co' || op === 'sw' || op === 'ew') throw invalidFilter(`"${t.path}" is a dateTime; co, sw and ew do not apply.`);
+  const expr = valueExpr(t, false);
+  const value = sql`cast(${new Date(time).toISOString()} as timestamptz)`;
+  if (op === 'eq') return sql`(${expr} = ${value})`;
+  if (op === 'ne') return sql`(${expr} <> ${value})`;
+  return sql`(${expr} ${SQL_OP[op] ?? sql`=`} ${value})`;
+}
+
+/** The value of a filter that is exactly `userName eq "<value>"` (Entra's lookup, and its Test Connection). */
+export function userNameEquality(filter: Filter): string | undefined {
+  if (filter.op !== 'eq' || !('compValue' in filter)) return undefined;
+  const resolved = resolvePath(filter.attrPath);
+  if (resolved?.canonical !== 'userName') return undefined;
+  return typeof filter.compValue === 'string' || typeof filter.compValue === 'number' ? String(filter.compValue) : undefined;
+}

@@ -1,0 +1,157 @@
+import { sql, type Expression, type Kysely, type SqlBool, type Transaction } from 'kysely';
+import type { Account, DB, NewProvisioningLogRow } from './tables.js';
+
+type Db = Kysely<DB> | Transaction<DB>;
+
+/** The account columns a caller writes; id, tenant and timestamps are passed separately. */
+export interface AccountValues {
+  user_name: string;
+  external_id: string | null;
+  given_name: string;
+  family_name: string;
+  display_name: string | null;
+  email: string | null;
+  active: boolean;
+  resource: Record<string, unknown>;
+}
+
+/** Just what a SCIM answer needs, so hot reads do not drag every column across the wire. */
+export type AccountRecord = Pick<Account, 'id' | 'user_name' | 'external_id' | 'active' | 'resource' | 'version' | 'created_at' | 'updated_at'>;
+const RECORD_COLUMNS = ['id', 'user_name', 'external_id', 'active', 'resource', 'version', 'created_at', 'updated_at'] as const;
+
+/** A provisioning-log entry to write with an account change; the target columns come from the changed row. */
+export type EntryDraft = Omit<NewProvisioningLogRow, 'tenant_id' | 'target_id' | 'target_user_name' | 'target_external_id'>;
+
+/** `insert into provisioning_log … select … from <cte>`: the entry rides in the same statement as the change. */
+const entryFrom = (cte: string, tenantId: string, e: EntryDraft) => sql`
+  insert into provisioning_log (tenant_id, occurred_at, client_id, request_id, operation, target_id, target_user_name,
+    target_external_id, http_status, outcome, scim_type, detail, changes, duration_ms)
+  select ${tenantId}::uuid, cast(${e.occurred_at} as timestamptz), ${e.client_id ?? null}::text, ${e.request_id ?? null}::text,
+    ${e.operation}::text, c.id, c.user_name, c.external_id, ${e.http_status}::integer, ${e.outcome}::text,
+    ${e.scim_type ?? null}::text, ${e.detail ?? null}::text, cast(${e.changes ?? null} as jsonb), ${e.duration_ms}::integer
+  from ${sql.table(cte)} as c`;
+
+/**
+ * Inserts an account unless its userName is taken in the tenant (ignoring case); undefined means taken.
+ * With an entry, account and entry are one statement (one round trip, atomic); `on conflict do nothing`
+ * writes neither when the name is taken, so the caller logs the failure instead.
+ */
+export async function insertAccount(
+  db: Db,
+  tenantId: string,
+  id: string,
+  values: AccountValues,
+  now: Date,
+  entry?: EntryDraft,
+): Promise<AccountRecord | undefined> {
+  const insert = db
+    .insertInto('accounts')
+    .values({ tenant_id: tenantId, id, ...values, resource: JSON.stringify(values.resource), version: 1, created_at: now, updated_at: now })
+    .onConflict((oc) => oc.expression(sql`tenant_id, lower(user_name)`).doNothing())
+    .returning(RECORD_COLUMNS);
+  if (!entry) return insert.executeTakeFirst();
+  const result = await sql<AccountRecord>`with inserted as (${insert}), entry as (${entryFrom('inserted', tenantId, entry)})
+    select * from inserted`.execute(db);
+  return result.rows[0];
+}
+
+export async function findAccountById(db: Db, tenantId: string, id: string): Promise<AccountRecord | undefined> {
+  return db.selectFrom('accounts').select(RECORD_COLUMNS).where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+}
+
+/** Locks the row until the transaction ends, so concurrent PATCHes apply one after another and none is lost. */
+export async function lockAccountById(trx: Transaction<DB>, tenantId: string, id: string): Promise<AccountRecord | undefined> {
+  return trx
+    .selectFrom('accounts')
+    .select(RECORD_COLUMNS)
+    .where('tenant_id', '=', tenantId)
+    .where('id', '=', id)
+    .forUpdate()
+    .executeTakeFirst();
+}
+
+/** True when another account of the tenant already has this userName (ignoring case). */
+export async function userNameTaken(db: Db, tenantId: string, userName: string, exceptId: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('accounts')
+    .select('id')
+    .where('tenant_id', '=', tenantId)
+    .where((eb) => eb(eb.fn('lower', ['user_name']), '=', eb.fn('lower', [eb.val(userName)])))
+    .where('id', '<>', exceptId)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+/** Writes the new state and bumps the version (the ETag); with an entry, both in one statement. */
+export async function updateAccount(
+  trx: Transaction<DB>,
+  tenantId: string,
+  id: string,
+  values: AccountValues,
+  version: number,
+  now: Date,
+  entry?: EntryDraft,
+): Promise<AccountRecord | undefined> {
+  const update = trx
+    .updateTable('accounts')
+    .set({ ...values, resource: JSON.stringify(values.resource), version, updated_at: now })
+    .where('tenant_id', '=', tenantId)
+    .where('id', '=', id)
+    .returning(RECORD_COLUMNS);
+  if (!entry) return update.executeTakeFirst();
+  const result = await sql<AccountRecord>`with updated as (${update}), entry as (${entryFrom('updated', tenantId, entry)})
+    select * from updated`.execute(trx);
+  return result.rows[0];
+}
+
+export async function deleteAccount(trx: Transaction<DB>, tenantId: string, id: string): Promise<boolean> {
+  const result = await trx.deleteFrom('accounts').where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+  return result.numDeletedRows > 0n;
+}
+
+export type AccountSortColumn = 'user_name' | 'external_id' | 'given_name' | 'family_name' | 'display_name' | 'email' | 'active' | 'created_at' | 'updated_at' | 'id';
+
+export interface AccountListQuery {
+  /** A condition on `accounts` built by the caller (the SCIM filter); the tenant condition is added here. */
+  where: Expression<SqlBool> | undefined;
+  sortBy: AccountSortColumn | undefined;
+  descending: boolean;
+  offset: number;
+  limit: number;
+}
+
+/**
+ * One page of a tenant's accounts in a stable order (sort column, then creation, then id) and the exact total.
+ * The page is found by id first, so a deep offset walks the (tenant_id, created_at, id) index without
+ * fetching the rows it skips; the count runs beside it, and is skipped when the page itself proves the total.
+ */
+export async function listAccounts(db: Db, tenantId: string, q: AccountListQuery): Promise<{ rows: AccountRecord[]; total: number }> {
+  let base = db.selectFrom('accounts').where('tenant_id', '=', tenantId);
+  if (q.where) {
+    const where = q.where;
+    base = base.where(() => where);
+  }
+  const direction = q.descending ? 'desc' : 'asc';
+  const order = <T extends { orderBy: (c: AccountSortColumn, d: 'asc' | 'desc') => T }>(query: T): T => {
+    const sorted = q.sortBy && q.sortBy !== 'created_at' ? query.orderBy(q.sortBy, direction) : query;
+    return sorted.orderBy('created_at', direction).orderBy('id', direction);
+  };
+  const pageIds = order(base.select('id')).offset(q.offset).limit(q.limit);
+  const page = async (): Promise<AccountRecord[]> => {
+    if (q.limit === 0) return [];
+    if (q.offset === 0) return order(base.select(RECORD_COLUMNS)).limit(q.limit).execute();
+    return order(
+      db.selectFrom('accounts').select(RECORD_COLUMNS).where('tenant_id', '=', tenantId).where('id', 'in', pageIds),
+    ).execute();
+  };
+  const count = async (): Promise<number> => {
+    const counted = await base.select((eb) => eb.fn.countAll<string | number>().as('n')).executeTakeFirstOrThrow();
+    return Number(counted.n);
+  };
+  if (q.offset === 0) {
+    const rows = await page();
+    return { rows, total: rows.length < q.limit ? rows.length : await count() };
+  }
+  const [rows, total] = await Promise.all([page(), count()]);
+  return { rows, total };
+}

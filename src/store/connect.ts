@@ -1,0 +1,46 @@
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import pg from 'pg';
+import type { DB } from './tables.js';
+import { withTimeout, type Database } from './database.js';
+import { openEmbedded } from './embedded.js';
+
+export interface ConnectOptions {
+  databaseUrl?: string | undefined;
+  /** Postgres schema to put first on the search_path (tests use one per file). */
+  schema?: string | undefined;
+  poolMax?: number;
+  statementTimeoutMs?: number;
+  connectTimeoutMs?: number;
+  /** PGlite data folder; undefined means in memory. */
+  dataDir?: string | undefined;
+  onPoolError?: (err: Error) => void;
+}
+
+// Postgres answers bigint and numeric as strings; counts that fit in a JS number are parsed where read.
+export async function connectDatabase(options: ConnectOptions): Promise<Database> {
+  if (options.databaseUrl) return connectPostgres(options.databaseUrl, options);
+  return openEmbedded(options.dataDir);
+}
+
+function connectPostgres(url: string, options: ConnectOptions): Database {
+  const searchPath = options.schema ? `-c search_path=${options.schema},public` : undefined;
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.poolMax ?? 10,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 3000,
+    // A query that outlives this is cancelled by the server, so a stuck database never hangs a request forever.
+    statement_timeout: options.statementTimeoutMs ?? 15_000,
+    idle_in_transaction_session_timeout: 60_000,
+    ...(searchPath ? { options: searchPath } : {}),
+  });
+  // Without a listener an idle client's error (database restart) would crash the process.
+  pool.on('error', (err) => options.onPoolError?.(err));
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  return {
+    db,
+    kind: 'postgres',
+    ping: (timeoutMs = 2000) => withTimeout(sql`select 1`.execute(db).then(() => undefined), timeoutMs),
+    poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
+    close: () => db.destroy(),
+  };
+}

@@ -1,0 +1,135 @@
+import { sql, type Kysely, type SelectQueryBuilder, type Transaction } from 'kysely';
+import type { DB, ProvisioningLogRow } from './tables.js';
+
+type Db = Kysely<DB> | Transaction<DB>;
+
+/** What operators filter the log by; every field narrows. userName matches ignoring case. */
+export interface LogFilter {
+  from?: Date | undefined;
+  to?: Date | undefined;
+  outcome?: 'success' | 'failure' | undefined;
+  operation?: string | undefined;
+  userName?: string | undefined;
+  externalId?: string | undefined;
+  userId?: string | undefined;
+  requestId?: string | undefined;
+}
+
+/**
+ * A place in the log's order (occurred_at, id). The time is kept as microseconds since the epoch because
+ * PostgreSQL stores microseconds and a JavaScript Date holds milliseconds: a rounded position would skip or
+ * repeat entries within the same millisecond.
+ */
+export interface LogPosition {
+  occurredAtUs: string;
+  id: string;
+}
+
+export type Direction = 'newest-first' | 'oldest-first';
+
+/** A stored entry plus its time in microseconds since the epoch, which the keyset cursor needs. */
+export type LogRow = ProvisioningLogRow & { occurred_us: string };
+
+/** tenantId undefined: every tenant (service-wide admins and the CLI only; the service decides). */
+function scoped(db: Db, tenantId: string | undefined) {
+  const query = db.selectFrom('provisioning_log').select([
+    sql<string>`id::text`.as('id'),
+    'tenant_id',
+    'occurred_at',
+    sql<string>`(extract(epoch from occurred_at) * 1000000)::bigint::text`.as('occurred_us'),
+    'client_id',
+    'request_id',
+    'operation',
+    'target_id',
+    'target_user_name',
+    'target_external_id',
+    'http_status',
+    'outcome',
+    'scim_type',
+    'detail',
+    'changes',
+    'duration_ms',
+  ]);
+  return tenantId === undefined ? query : query.where('tenant_id', '=', tenantId);
+}
+
+function filtered<O>(query: SelectQueryBuilder<DB, 'provisioning_log', O>, f: LogFilter) {
+  let q = query;
+  if (f.from) q = q.where('occurred_at', '>=', f.from);
+  if (f.to) q = q.where('occurred_at', '<', f.to);
+  if (f.outcome) q = q.where('outcome', '=', f.outcome);
+  if (f.operation) q = q.where('operation', '=', f.operation);
+  // lower() on both sides matches the lower(target_user_name) index and PostgreSQL's own case folding.
+  if (f.userName !== undefined) q = q.where(sql<boolean>`lower(target_user_name) = lower(${f.userName})`);
+  if (f.externalId !== undefined) q = q.where('target_external_id', '=', f.externalId);
+  if (f.userId !== undefined) q = q.where('target_id', '=', f.userId);
+  if (f.requestId !== undefined) q = q.where('request_id', '=', f.requestId);
+  return q;
+}
+
+const positionTime = (p: LogPosition) => sql`(timestamptz 'epoch' + ${p.occurredAtUs}::bigint * interval '1 microsecond')`;
+
+/**
+ * One page in (occurred_at, id) order, strictly after `after`. Keyset paging: entries written meanwhile
+ * (newer than the first page) never shift a page or make it repeat, unlike OFFSET.
+ */
+export async function findLogEntries(
+  db: Db,
+  tenantId: string | undefined,
+  filter: LogFilter,
+  page: { after?: LogPosition | undefined; limit: number; direction: Direction },
+): Promise<LogRow[]> {
+  let query = filtered(scoped(db, tenantId), filter);
+  const newestFirst = page.direction === 'newest-first';
+  const after = page.after;
+  if (after) {
+    query = newestFirst
+      ? query.where(sql<boolean>`(occurred_at, id) < (${positionTime(after)}, ${after.id}::bigint)`)
+      : query.where(sql<boolean>`(occurred_at, id) > (${positionTime(after)}, ${after.id}::bigint)`);
+  }
+  const order = newestFirst ? 'desc' : 'asc';
+  return query.orderBy('occurred_at', order).orderBy('id', order).limit(page.limit).execute() as Promise<LogRow[]>;
+}
+
+export async function findLogEntryById(db: Db, tenantId: string | undefined, id: string): Promise<LogRow | undefined> {
+  return scoped(db, tenantId).where('id', '=', sql<string>`${id}::bigint`).executeTakeFirst() as Promise<LogRow | undefined>;
+}
+
+export interface SummaryRow {
+  hour: string;
+  operation: string;
+  outcome: 'success' | 'failure';
+  count: number;
+}
+
+/** Counts per UTC hour, operation and outcome in [from, to). */
+export async function summarizeLog(db: Db, tenantId: string | undefined, from: Date, to: Date): Promise<SummaryRow[]> {
+  // to_char in UTC: a bare `timestamp` would be read back by the driver in the process's local time zone.
+  const hour = sql<string>`to_char(date_trunc('hour', occurred_at at time zone 'UTC'), 'YYYY-MM-DD"T"HH24":00:00Z"')`;
+  let query = db
+    .selectFrom('provisioning_log')
+    .select([hour.as('hour'), 'operation', 'outcome', sql<string>`count(*)::int`.as('count')])
+    .where('occurred_at', '>=', from)
+    .where('occurred_at', '<', to);
+  if (tenantId !== undefined) query = query.where('tenant_id', '=', tenantId);
+  const rows = await query.groupBy([sql`1`, 'operation', 'outcome']).orderBy(sql`1`).orderBy('operation').orderBy('outcome').execute();
+  return rows.map((r) => ({ hour: r.hour, operation: r.operation, outcome: r.outcome, count: Number(r.count) }));
+}
+
+/**
+ * Deletes at most `batchSize` entries older than `cutoff` in one short statement, by ctid so PostgreSQL goes
+ * straight to the rows the index found; returns how many went per tenant. Callers loop until a batch comes
+ * back short, so no statement holds many row locks or runs long.
+ */
+export async function purgeLogBatch(db: Db, cutoff: Date, batchSize: number): Promise<Array<{ tenantId: string; deleted: number }>> {
+  const result = await sql<{ tenant_id: string; deleted: string | number }>`
+    with gone as (
+      delete from provisioning_log
+      where ctid = any(array(
+        select ctid from provisioning_log where occurred_at < ${cutoff} order by occurred_at limit ${batchSize}
+      ))
+      returning tenant_id
+    )
+    select tenant_id, count(*)::int as deleted from gone group by tenant_id`.execute(db);
+  return result.rows.map((r) => ({ tenantId: r.tenant_id, deleted: Number(r.deleted) }));
+}

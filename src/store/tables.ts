@@ -1,0 +1,239 @@
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+/**
+ * The database as Kysely sees it, written by hand beside the migrations. Tenant id leads every key.
+ * Timestamps are written as Date and read as Date (pg and PGlite both parse timestamptz).
+ */
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+/** jsonb goes in as a JSON string or object and comes out parsed. */
+type Json<T> = ColumnType<T, T | string, T | string>;
+/** bigint ids come back from pg as strings; they stay strings so no precision is lost. */
+type BigId = ColumnType<string, never, never>;
+
+export interface TenantsTable {
+  id: string;
+  name: string;
+  status: ColumnType<'active' | 'disabled', 'active' | 'disabled' | undefined, 'active' | 'disabled'>;
+  time_zone: ColumnType<string, string | undefined, string>;
+  created_at: Timestamp;
+}
+
+export interface AccountsTable {
+  tenant_id: string;
+  id: string;
+  user_name: string;
+  external_id: string | null;
+  given_name: string;
+  family_name: string;
+  display_name: string | null;
+  email: string | null;
+  active: boolean;
+  resource: Json<Record<string, unknown>>;
+  version: ColumnType<number, number | undefined, number>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface ProvisioningLogTable {
+  tenant_id: string;
+  id: BigId;
+  occurred_at: Timestamp;
+  client_id: string | null;
+  request_id: string | null;
+  operation: string;
+  target_id: string | null;
+  target_user_name: string | null;
+  target_external_id: string | null;
+  http_status: number;
+  outcome: 'success' | 'failure';
+  scim_type: string | null;
+  detail: string | null;
+  changes: Json<unknown> | null;
+  duration_ms: number;
+}
+
+export interface OAuthClientsTable {
+  tenant_id: string;
+  client_id: string;
+  status: ColumnType<'active' | 'revoked', 'active' | 'revoked' | undefined, 'active' | 'revoked'>;
+  created_at: Timestamp;
+  last_used_at: Timestamp | null;
+  revoked_at: Timestamp | null;
+}
+
+export interface OAuthClientSecretsTable {
+  tenant_id: string;
+  client_id: string;
+  id: string;
+  /** A digest (src/oauth/secrets.ts), never the secret. */
+  secret_hash: string;
+  created_at: Timestamp;
+  /** Null for the current secret; set on older secrets by a rotation's overlap. */
+  expires_at: Timestamp | null;
+}
+
+export interface SecretTokensTable {
+  tenant_id: string;
+  id: string;
+  token_hash: string;
+  created_at: Timestamp;
+  last_used_at: Timestamp | null;
+  revoked_at: Timestamp | null;
+}
+
+export interface SigningKeysTable {
+  kid: string;
+  alg: string;
+  public_jwk: Json<Record<string, unknown>>;
+  /** The private JWK as JSON: sealed under ENCRYPTION_KEY when `sealed`, else in clear (no key configured). */
+  private_key: string;
+  sealed: boolean;
+  created_at: Timestamp;
+  retired_at: Timestamp | null;
+  publish_until: Timestamp | null;
+}
+
+export interface PortalClientsTable {
+  tenant_id: string;
+  id: string;
+  name: string;
+  source: string;
+  external_id: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface AssetsTable {
+  tenant_id: string;
+  id: string;
+  portal_client_id: string;
+  source: string;
+  external_id: string;
+  name: string;
+  serial_number: string | null;
+  mac_addresses: Json<string[]>;
+  model: string | null;
+  manufacturer: string | null;
+  os_name: string | null;
+  device_class: string | null;
+  removed_at: Timestamp | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface NcentralConnectionsTable {
+  tenant_id: string;
+  base_url: string;
+  token_sealed: string;
+  ca_pem: string | null;
+  device_sync: ColumnType<boolean, boolean | undefined, boolean>;
+  assets_under_parent: ColumnType<boolean, boolean | undefined, boolean>;
+  ignore_sync_requirements: ColumnType<boolean, boolean | undefined, boolean>;
+  sync_time: ColumnType<string, string | undefined, string>;
+  ncentral_version: string | null;
+  verified_at: Timestamp | null;
+  finished_at: Timestamp | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export type MappingState = 'unmatched' | 'matched' | 'to_create' | 'excluded';
+
+export interface NcentralOrgUnitsTable {
+  tenant_id: string;
+  org_unit_id: string;
+  kind: 'customer' | 'site';
+  name: string;
+  parent_id: string;
+  state: ColumnType<MappingState, MappingState | undefined, MappingState>;
+  portal_client_id: string | null;
+  note: string | null;
+  gone_at: Timestamp | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface NcentralDevicesTable {
+  tenant_id: string;
+  device_id: string;
+  fingerprint: string;
+  asset_id: string;
+  linked: boolean;
+  portal_client_id: string;
+  removed_at: Timestamp | null;
+  updated_at: Timestamp;
+}
+
+export type SyncTrigger = 'finish' | 'scheduled' | 'manual';
+export type SyncStatus = 'running' | 'succeeded' | 'failed';
+
+export interface NcentralSyncRunsTable {
+  tenant_id: string;
+  id: string;
+  trigger: SyncTrigger;
+  job_key: string | null;
+  status: SyncStatus;
+  phase: ColumnType<string, string | undefined, string>;
+  started_at: Timestamp;
+  heartbeat_at: Timestamp;
+  ended_at: Timestamp | null;
+  created: ColumnType<number, number | undefined, number>;
+  linked: ColumnType<number, number | undefined, number>;
+  updated: ColumnType<number, number | undefined, number>;
+  unchanged: ColumnType<number, number | undefined, number>;
+  removed: ColumnType<number, number | undefined, number>;
+  skipped: ColumnType<number, number | undefined, number>;
+  clients_created: ColumnType<number, number | undefined, number>;
+  pages: ColumnType<number, number | undefined, number>;
+  retries: ColumnType<number, number | undefined, number>;
+  devices_seen: ColumnType<number, number | undefined, number>;
+  devices_total: number | null;
+  error: string | null;
+}
+
+export interface AdminTokensTable {
+  id: string;
+  /** Null: a service-wide admin. */
+  tenant_id: string | null;
+  label: string | null;
+  role: 'viewer' | 'admin';
+  token_hash: string;
+  created_at: Timestamp;
+  last_used_at: NullableTimestamp;
+  revoked_at: NullableTimestamp;
+}
+
+export interface DB {
+  tenants: TenantsTable;
+  accounts: AccountsTable;
+  provisioning_log: ProvisioningLogTable;
+  oauth_clients: OAuthClientsTable;
+  oauth_client_secrets: OAuthClientSecretsTable;
+  secret_tokens: SecretTokensTable;
+  signing_keys: SigningKeysTable;
+  portal_clients: PortalClientsTable;
+  assets: AssetsTable;
+  ncentral_connections: NcentralConnectionsTable;
+  ncentral_org_units: NcentralOrgUnitsTable;
+  ncentral_devices: NcentralDevicesTable;
+  ncentral_sync_runs: NcentralSyncRunsTable;
+  admin_tokens: AdminTokensTable;
+}
+
+export type Tenant = Selectable<TenantsTable>;
+export type Account = Selectable<AccountsTable>;
+export type NewAccount = Insertable<AccountsTable>;
+export type AccountUpdate = Updateable<AccountsTable>;
+export type OAuthClient = Selectable<OAuthClientsTable>;
+export type SecretToken = Selectable<SecretTokensTable>;
+export type SigningKey = Selectable<SigningKeysTable>;
+export type ProvisioningLogRow = Selectable<ProvisioningLogTable>;
+export type NewProvisioningLogRow = Insertable<ProvisioningLogTable>;
+export type PortalClient = Selectable<PortalClientsTable>;
+export type Asset = Selectable<AssetsTable>;
+export type NcentralConnection = Selectable<NcentralConnectionsTable>;
+export type NcentralOrgUnit = Selectable<NcentralOrgUnitsTable>;
+export type NcentralDeviceRow = Selectable<NcentralDevicesTable>;
+export type NcentralSyncRun = Selectable<NcentralSyncRunsTable>;
+export type AdminToken = Selectable<AdminTokensTable>;

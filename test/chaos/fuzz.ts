@@ -1,0 +1,312 @@
+import { Agent, request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
+import { Contract, sharedContract } from '../helpers/contract.js';
+import type { ServiceProcess } from '../helpers/process.js';
+import { FuzzGenerator, random, type FuzzCase, type FuzzContext } from './fuzz-cases.js';
+import { memoryOf, metricValue, type ChaosDatabase } from './setup.js';
+
+export interface FuzzReport {
+  seed: number;
+  requests: number;
+  byFamily: Record<string, number>;
+  byStatus: Record<string, number>;
+  fiveHundreds: number;
+  findings: string[];
+  rssBeforeMb: number;
+  rssAfterMb: number;
+  peakRssMb: number;
+  heapBeforeMb: number | undefined;
+  heapAfterMb: number | undefined;
+  transport: { oversizedHeaders: number; slowBodies: number; rawBytes: number };
+  slowestSlowBodyMs: number;
+  databaseUnchanged: boolean;
+  durationMs: number;
+}
+
+interface Answer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+const agent = new Agent({ keepAlive: true, maxSockets: 16 });
+
+/**
+ * One request on the keep-alive pool; if a reused socket was closed by the server meanwhile (the classic
+ * keep-alive race, e.g. after an answer with `Connection: close`), once more on a fresh connection.
+ */
+async function send(base: URL, c: FuzzCase, timeoutMs: number): Promise<Answer> {
+  try {
+    return await sendOnce(base, c, timeoutMs, agent);
+  } catch (err) {
+    if (!/socket hang up|ECONNRESET|EPIPE/.test((err as Error).message)) throw err;
+    return sendOnce(base, c, timeoutMs, false);
+  }
+}
+
+function sendOnce(base: URL, c: FuzzCase, timeoutMs: number, via: Agent | false): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const headers: Record<string, string | number> = { ...c.headers };
+    if (c.body) headers['content-length'] = c.body.length;
+    const req = httpRequest(
+      { host: base.hostname, port: base.port, method: c.method, path: c.target, headers, agent: via, timeout: timeoutMs },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (d: Buffer) => chunks.push(d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', reject);
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+    req.on('error', reject);
+    if (c.body) req.write(c.body);
+    req.end();
+  });
+}
+
+/** A request written byte by byte on its own socket, for what an HTTP client library refuses to send. */
+function sendRaw(port: number, bytes: Buffer[], pauseMs: number, timeoutMs: number): Promise<{ status: number; text: string; ms: number }> {
+  return new Promise((resolve) => {
+    const started = Date.now();
+    const socket = connect(port, '127.0.0.1');
+    let text = '';
+    let done = false;
+    const finish = () => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      socket.destroy();
+      resolve({ status: Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? 0), text, ms: Date.now() - started });
+    };
+    const timer = setTimeout(finish, timeoutMs);
+    socket.on('data', (d: Buffer) => {
+      text += d.toString('latin1');
+      if (/\r\n\r\n/.test(text) && /connection: close/i.test(text)) setTimeout(finish, 50);
+    });
+    socket.on('close', finish);
+    socket.on('error', finish);
+    socket.on('connect', async () => {
+      for (const b of bytes) {
+        if (done) return;
+        socket.write(b);
+        if (pauseMs > 0) await new Promise((r) => setTimeout(r, pauseMs));
+      }
+    });
+  });
+}
+
+const DOMAIN_TABLES: Array<[string, string]> = [
+  ['tenants', 'to_jsonb(t)'],
+  ['accounts', 'to_jsonb(t)'],
+  ['oauth_clients', "to_jsonb(t) - 'last_used_at'"],
+  ['oauth_client_secrets', 'to_jsonb(t)'],
+  ['secret_tokens', "to_jsonb(t) - 'last_used_at'"],
+  ['admin_tokens', "to_jsonb(t) - 'last_used_at'"],
+  ['signing_keys', 'to_jsonb(t)'],
+  ['portal_clients', 'to_jsonb(t)'],
+  ['assets', 'to_jsonb(t)'],
+  ['ncentral_connections', 'to_jsonb(t)'],
+  ['ncentral_org_units', 'to_jsonb(t)'],
+  ['ncentral_devices', 'to_jsonb(t)'],
+  ['ncentral_sync_runs', 'to_jsonb(t)'],
+];
+
+/** Row count and checksum of every domain table (the provisioning log is checked apart: failures are logged). */
+export async function databaseFingerprint(db: ChaosDatabase): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const [table, row] of DOMAIN_TABLES) {
+    const [r] = await db.query<{ n: string; sum: string | null }>(`select count(*) as n, md5(coalesce(string_agg((${row})::text, ',' order by (${row})::text), '')) as sum from ${table} t`);
+    out[table] = `${r?.n ?? '?'}:${r?.sum ?? ''}`;
+  }
+  return out;
+}
+
+async function successfulWrites(db: ChaosDatabase): Promise<number> {
+  const [r] = await db.query<{ n: string }>(`select count(*) as n from provisioning_log where outcome = 'success' and operation not in ('Get', 'Query', 'Test connection')`);
+  return Number(r?.n ?? 0);
+}
+
+/** The documented path a request target falls under, if any (what Fastify's router would match). */
+function routeFor(contract: Contract, method: string, target: string): string | undefined {
+  const path = target.split('?')[0] ?? '';
+  let decoded = path;
+  try {
+    decoded = decodeURI(path);
+  } catch {
+    return undefined;
+  }
+  const documented = contract.documentedPath(decoded);
+  // A method the path does not serve falls to the not-found handler, like any unmatched request.
+  const m = method === 'HEAD' ? 'GET' : method;
+  return documented !== undefined && contract.operations().has(`${m} ${documented}`) ? documented : undefined;
+}
+
+export async function runFuzz(options: {
+  service: ServiceProcess;
+  db: ChaosDatabase;
+  ctx: FuzzContext;
+  seed: number;
+  requests: number;
+  concurrency?: number;
+  requestTimeoutMs: number;
+  bodyLimitBytes: number;
+  log?: (line: string) => void;
+}): Promise<FuzzReport> {
+  const { service, db, ctx, seed } = options;
+  const log = options.log ?? (() => undefined);
+  const contract = sharedContract();
+  const base = new URL(service.url('/'));
+  const generator = new FuzzGenerator(seed, ctx);
+  const pid = service.child.pid ?? 0;
+  const findings: string[] = [];
+  const byFamily: Record<string, number> = {};
+  const byStatus: Record<string, number> = {};
+  let fiveHundreds = 0;
+  let sent = 0;
+  const started = Date.now();
+
+  const heap = async () => {
+    const res = await fetch(service.url('/metrics'));
+    return metricValue(await res.text(), 'nodejs_heap_size_used_bytes');
+  };
+  // The first signing key is created on first use (the JWKS read creates it): make it exist before the fingerprint.
+  await fetch(service.url('/.well-known/jwks.json'));
+  const before = await databaseFingerprint(db);
+  const [logBefore] = await db.query<{ n: string }>('select count(*) as n from provisioning_log');
+  const writesBefore = await successfulWrites(db);
+  const memBefore = memoryOf(pid);
+  const heapBefore = await heap();
+
+  const finding = (c: FuzzCase, what: string) => {
+    if (findings.length < 50) findings.push(`[seed ${seed} #${sent}] ${c.method} ${c.target.slice(0, 160)} (${c.kind}): ${what}`);
+  };
+
+  const one = async (c: FuzzCase) => {
+    byFamily[c.family] = (byFamily[c.family] ?? 0) + 1;
+    let answer: Answer;
+    try {
+      answer = await send(base, c, options.requestTimeoutMs + 5000);
+    } catch (err) {
+      // Node's HTTP client refuses to put raw non-ASCII in a request line; the raw-socket cases cover those bytes.
+      if ((err as { code?: string }).code === 'ERR_UNESCAPED_CHARACTERS') {
+        byStatus['not sent (client refused)'] = (byStatus['not sent (client refused)'] ?? 0) + 1;
+        return;
+      }
+      // A body over BODY_LIMIT_BYTES may be refused (413) and the connection closed before the client finished
+      // writing it; for anything smaller a cut connection is a finding.
+      if ((c.body?.length ?? 0) > options.bodyLimitBytes) {
+        byStatus['cut (oversized body)'] = (byStatus['cut (oversized body)'] ?? 0) + 1;
+        return;
+      }
+      finding(c, `no HTTP answer: ${(err as Error).message}`);
+      return;
+    }
+    byStatus[answer.status] = (byStatus[answer.status] ?? 0) + 1;
+    if (answer.status >= 500) {
+      fiveHundreds++;
+      finding(c, `answered ${answer.status}: ${answer.body.slice(0, 300)}`);
+      return;
+    }
+    // Node's HTTP parser refuses a request line plus headers over MAX_HEADER_BYTES before routing: 431 in
+    // Fastify's plain JSON, whatever the path (README, "Limits").
+    if (answer.status === 431) {
+      if (!/"error":/.test(answer.body)) finding(c, `431 without an error body: ${answer.body.slice(0, 100)}`);
+      return;
+    }
+    if (c.write && answer.status < 300) finding(c, `hostile write accepted with ${answer.status}: ${answer.body.slice(0, 200)}`);
+    const problems = contract.check({ method: c.method, route: routeFor(contract, c.method, c.target), url: c.target, status: answer.status, headers: answer.headers, body: answer.body });
+    for (const p of problems.slice(0, 1)) finding(c, p);
+  };
+
+  // Transport-level abuse on sockets of their own, alongside the generated stream.
+  const transport = { oversizedHeaders: 0, slowBodies: 0, rawBytes: 0 };
+  let slowestSlowBodyMs = 0;
+  const rnd = random(seed ^ 0x5eed);
+  const transportJobs: Array<Promise<void>> = [];
+  const rawCase = async (kind: string, bytes: Buffer[], pauseMs: number, accept: (status: number) => boolean) => {
+    const res = await sendRaw(service.port, bytes, pauseMs, options.requestTimeoutMs * 3 + 35_000);
+    if (kind === 'slow body') {
+      slowestSlowBodyMs = Math.max(slowestSlowBodyMs, res.ms);
+      if (res.ms > options.requestTimeoutMs + 5000) findings.push(`[seed ${seed}] slow body held its socket ${res.ms} ms (REQUEST_TIMEOUT_MS ${options.requestTimeoutMs})`);
+    }
+    byStatus[res.status] = (byStatus[res.status] ?? 0) + 1;
+    if (res.status >= 500) fiveHundreds++;
+    if (!accept(res.status)) {
+      findings.push(`[seed ${seed}] ${kind}: answered ${res.status || 'nothing'} after ${res.ms} ms: ${res.text.slice(0, 200)}`);
+    }
+  };
+  for (let i = 0; i < 20; i++) {
+    transport.oversizedHeaders++;
+    const size = 20_000 + Math.floor(rnd() * 60_000);
+    transportJobs.push(rawCase('oversized headers', [Buffer.from(`GET /scim/v2/Users HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${ctx.scimToken}\r\nX-Big: ${'a'.repeat(size)}\r\nConnection: close\r\n\r\n`)], 0, (s) => s === 431 || s === 400));
+  }
+  for (let i = 0; i < 20; i++) {
+    transport.rawBytes++;
+    const line = [
+      Buffer.concat([Buffer.from('GET /scim/v2/Users?filter=userName%20eq%20%22'), Buffer.from([0xc3, 0x28, 0xff]), Buffer.from('%22 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')]),
+      Buffer.from(`POST /scim/v2/Users HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${ctx.scimToken}\r\nContent-Type: application/scim+json\r\nContent-Length: 10\r\nContent-Length: 20\r\nConnection: close\r\n\r\n{}`),
+      Buffer.from(`POST /scim/v2/Users HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${ctx.scimToken}\r\nContent-Type: application/scim+json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\nzz\r\n{}\r\n0\r\n\r\n`),
+      Buffer.from('GARBAGE\r\n\r\n'),
+      Buffer.from(`GET /scim/v2/Users HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${ctx.scimToken}\r\nX-Bad\u0000Header: 1\r\nConnection: close\r\n\r\n`, 'latin1'),
+    ][i % 5] as Buffer;
+    transportJobs.push(rawCase('raw bytes', [line], 0, (s) => s >= 400 && s < 500));
+  }
+  for (let i = 0; i < 4; i++) {
+    transport.slowBodies++;
+    const body = JSON.stringify({ schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: `slow-${i}@example.test`, active: true });
+    const head = Buffer.from(`POST /scim/v2/Users HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${ctx.scimToken}\r\nContent-Type: application/scim+json\r\nContent-Length: ${body.length + 500}\r\nConnection: close\r\n\r\n`);
+    // Trickles far less than Content-Length, one byte every 500 ms: the server must cut it at its request timeout.
+    const drip = Array.from({ length: 400 }, (_, k) => Buffer.from(body[k % body.length] ?? ' '));
+    // Cut off with a 408, or closed without an answer once Fastify had taken the request; never held open.
+    transportJobs.push(rawCase('slow body', [head, ...drip], 500, (s) => s === 408 || s === 0));
+  }
+
+  let peakRss = memBefore.rssMb;
+  const concurrency = options.concurrency ?? 16;
+  const workers = Array.from({ length: concurrency }, async () => {
+    while (sent < options.requests) {
+      sent++;
+      const c = generator.nextCase();
+      await one(c);
+      if (sent % 1000 === 0) {
+        const m = memoryOf(pid);
+        peakRss = Math.max(peakRss, m.rssMb);
+        log(`  fuzz: ${sent} requests, RSS ${m.rssMb} MB, 5xx ${fiveHundreds}, findings ${findings.length}`);
+      }
+    }
+  });
+  await Promise.all(workers);
+  await Promise.all(transportJobs);
+  if (service.child.exitCode !== null) findings.push(`the service process died (exit ${service.child.exitCode})`);
+
+  const memAfter = memoryOf(pid);
+  const heapAfter = await heap();
+  const after = await databaseFingerprint(db);
+  const changed = Object.keys(before).filter((k) => before[k] !== after[k]);
+  if (changed.length > 0) findings.push(`rejected requests changed the database: ${changed.join(', ')}`);
+  // Failures are logged (that is the point of the log); a new success entry for a write would mean a write landed.
+  const writesAfter = await successfulWrites(db);
+  if (writesAfter !== writesBefore) findings.push(`success log entries for writes went from ${writesBefore} to ${writesAfter}`);
+  const [logAfter] = await db.query<{ n: string }>('select count(*) as n from provisioning_log');
+  log(`  fuzz: provisioning-log entries ${logBefore?.n ?? '?'} → ${logAfter?.n ?? '?'} (failure and read entries)`);
+  const growthMb = memAfter.rssMb - memBefore.rssMb;
+  if (growthMb > 150) findings.push(`RSS grew by ${growthMb.toFixed(1)} MB over the run (${memBefore.rssMb} → ${memAfter.rssMb} MB)`);
+  const mb = (b: number | undefined) => (b === undefined ? undefined : Math.round(b / 104857.6) / 10);
+  return {
+    seed,
+    requests: sent + transport.oversizedHeaders + transport.rawBytes + transport.slowBodies,
+    byFamily,
+    byStatus,
+    fiveHundreds,
+    findings,
+    rssBeforeMb: memBefore.rssMb,
+    rssAfterMb: memAfter.rssMb,
+    peakRssMb: Math.max(peakRss, memAfter.peakMb),
+    heapBeforeMb: mb(heapBefore),
+    heapAfterMb: mb(heapAfter),
+    transport,
+    slowestSlowBodyMs,
+    databaseUnchanged: changed.length === 0,
+    durationMs: Date.now() - started,
+  };
+}

@@ -1,0 +1,49 @@
+import { readFileSync } from 'node:fs';
+import t from 'tap';
+import { ConfigError, configVariableNames, loadConfig } from '../src/config.js';
+
+t.test('with no environment every variable takes its documented default', async (t) => {
+  const config = loadConfig({});
+  t.equal(config.port, 8080);
+  t.equal(config.host, '0.0.0.0');
+  t.equal(config.dataDir, './data');
+  t.equal(config.databaseUrl, undefined);
+  t.equal(config.logLevel, 'info');
+});
+
+t.test('PORT=abc is refused with one line naming PORT', async (t) => {
+  let error: unknown;
+  try {
+    loadConfig({ PORT: 'abc' });
+  } catch (err) {
+    error = err;
+  }
+  t.ok(error instanceof ConfigError);
+  t.equal((error as ConfigError).variable, 'PORT');
+  t.notMatch((error as ConfigError).message, /\n/);
+});
+
+t.test('a port with trailing letters is refused, not truncated', async (t) => {
+  t.throws(() => loadConfig({ PORT: '8080abc' }), /PORT/);
+});
+
+t.test('an out-of-range port is refused', async (t) => {
+  t.throws(() => loadConfig({ PORT: '70000' }), /PORT: must be an integer from 1 to 65535/);
+});
+
+t.test('a DATABASE_URL that is not postgres is refused', async (t) => {
+  t.throws(() => loadConfig({ DATABASE_URL: 'mysql://x' }), /DATABASE_URL/);
+});
+
+t.test('an unknown LOG_LEVEL is refused', async (t) => {
+  t.throws(() => loadConfig({ LOG_LEVEL: 'loud' }), /LOG_LEVEL/);
+});
+
+t.test('PUBLIC_BASE_URL loses its trailing slash', async (t) => {
+  t.equal(loadConfig({ PUBLIC_BASE_URL: 'https://p.example.com/' }).publicBaseUrl, 'https://p.example.com');
+});
+
+t.test('the README documents every configuration variable', async (t) => {
+  const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+  for (const name of configVariableNames()) t.match(readme, new RegExp(`\\| \`${name}\` \\|`), `${name} is in the README`);
+});

@@ -1,0 +1,143 @@
+import t from 'tap';
+import { randomUUID } from 'node:crypto';
+import { buildTestApp } from '../helpers/app.js';
+import { ConsoleBrowser } from '../helpers/console.js';
+import { createTestTenant } from '../helpers/tenants.js';
+import { startFakeOidcProvider, type FakeOidcProvider } from '../fakes/oidc-provider.js';
+import { testClock } from '../helpers/clock.js';
+
+interface TestLike {
+  teardown(fn: () => unknown): void;
+}
+
+async function setup(t: TestLike, env: (p: FakeOidcProvider, tenantName: string) => Record<string, string> = (p, name) => ({ OIDC_ALLOW_LIST: `alice@contoso.example=${name}:admin; *@contoso.example=${name}:viewer` })) {
+  const clock = testClock();
+  const provider = await startFakeOidcProvider({ now: () => clock.now() });
+  t.teardown(() => provider.close());
+  const tenantName = `Contoso ${randomUUID()}`;
+  const testApp = await buildTestApp(t, {
+    clock,
+    env: { OIDC_ISSUER: provider.issuer, OIDC_CLIENT_ID: provider.clientId, OIDC_CLIENT_SECRET: provider.clientSecret, ...env(provider, tenantName) },
+  });
+  const tenant = await createTestTenant(testApp, tenantName);
+  return { ...testApp, provider, tenant, tenantName, browser: new ConsoleBrowser(testApp.app) };
+}
+
+/** Start → the provider's authorize endpoint (which signs in the chosen person) → our callback, as a browser would. */
+async function oidcSignIn(browser: ConsoleBrowser, tamper?: (callback: URL) => void) {
+  const start = await browser.get('/console/sign-in/oidc');
+  if (start.statusCode !== 303) throw new Error(`start answered ${start.statusCode}`);
+  const authorize = await fetch(String(start.headers.location), { redirect: 'manual' });
+  const callback = new URL(String(authorize.headers.get('location')));
+  tamper?.(callback);
+  return browser.get(`${callback.pathname}${callback.search}`);
+}
+
+t.test('a person on the allow-list signs in with OIDC (code flow, PKCE, nonce) and lands in their tenant', async (t) => {
+  const { browser, provider, tenantName } = await setup(t);
+  provider.signInAs({ sub: 'alice-1', email: 'Alice@Contoso.example', name: 'Alice' });
+  const res = await oidcSignIn(browser);
+  t.equal(res.statusCode, 303, res.body);
+  t.equal(res.headers.location, '/console/logs');
+  const q = provider.authorizeRequests[0];
+  t.equal(q?.get('code_challenge_method'), 'S256');
+  t.match(q?.get('code_challenge'), /^[A-Za-z0-9_-]{43}$/);
+  t.match(q?.get('nonce'), /^[A-Za-z0-9_-]{43}$/);
+  t.match(q?.get('scope'), /openid/);
+  t.equal(q?.get('redirect_uri'), 'https://provisioning.test/console/sign-in/oidc/callback');
+  const page = await browser.get('/console/logs');
+  t.equal(page.statusCode, 200);
+  t.match(page.body, 'alice@contoso.example');
+  t.match(page.body, '(<span>admin</span>)');
+  t.match(page.body, tenantName);
+});
+
+t.test('a domain entry makes a viewer', async (t) => {
+  const { browser, provider } = await setup(t);
+  provider.signInAs({ sub: 'bob-1', preferred_username: 'bob@contoso.example' });
+  t.equal((await oidcSignIn(browser)).statusCode, 303);
+  t.match((await browser.get('/console/logs')).body, '(<span>viewer</span>)');
+  t.equal((await browser.get('/console/credentials')).statusCode, 403);
+});
+
+t.test('a person mapped to no tenant is refused with a page saying so', async (t) => {
+  const { browser, provider } = await setup(t);
+  provider.signInAs({ sub: 'eve-1', email: 'eve@elsewhere.example' });
+  const res = await oidcSignIn(browser);
+  t.equal(res.statusCode, 403);
+  t.match(res.body, 'You signed in as <strong>eve@elsewhere.example</strong>. Your account is not mapped to any tenant');
+  t.equal((await browser.get('/console/logs')).statusCode, 303, 'no session');
+});
+
+t.test('an id_token with the wrong nonce is refused', async (t) => {
+  const { browser, provider } = await setup(t);
+  provider.signInAs({ sub: 'alice-1', email: 'alice@contoso.example' });
+  provider.misbehave('wrong-nonce');
+  const res = await oidcSignIn(browser);
+  t.equal(res.statusCode, 401);
+  t.match(res.body, 'nonce does not match');
+  t.equal((await browser.get('/console/logs')).statusCode, 303);
+});
+
+t.test('an id_token signed by another key is refused', async (t) => {
+  const { browser, provider } = await setup(t);
+  provider.signInAs({ sub: 'alice-1', email: 'alice@contoso.example' });
+  provider.misbehave('foreign-signature');
+  const res = await oidcSignIn(browser);
+  t.equal(res.statusCode, 401);
+  t.match(res.body, 'signature does not verify');
+});
+
+t.test('an id_token for another audience or already expired is refused', async (t) => {
+  const { browser, provider } = await setup(t);
+  provider.signInAs({ sub: 'alice-1', email: 'alice@contoso.example' });
+  provider.misbehave('wrong-audience');
+  t.match((await oidcSignIn(browser)).body, 'aud claim');
+  provider.misbehave('expired');
+  t.match((await oidcSignIn(new ConsoleBrowser(browser.app))).body, 'expired');
+});
+
+t.test('a callback whose state does not match the browser is refused', async (t) => {
+  const { browser, provider } = await setup(t);
+  provider.signInAs({ sub: 'alice-1', email: 'alice@contoso.example' });
+  const res = await oidcSignIn(browser, (cb) => cb.searchParams.set('state', 'forged'));
+  t.equal(res.statusCode, 401);
+  t.match(res.body, 'state does not match');
+});
+
+t.test('a callback replayed in a browser that did not start the sign-in is refused', async (t) => {
+  const { app, browser, provider } = await setup(t);
+  provider.signInAs({ sub: 'alice-1', email: 'alice@contoso.example' });
+  const start = await browser.get('/console/sign-in/oidc');
+  const authorize = await fetch(String(start.headers.location), { redirect: 'manual' });
+  const callback = new URL(String(authorize.headers.get('location')));
+  const stranger = new ConsoleBrowser(app);
+  const res = await stranger.get(`${callback.pathname}${callback.search}`);
+  t.equal(res.statusCode, 401);
+});
+
+t.test('tenant and role come from claims when the allow-list does not name the person', async (t) => {
+  const { browser, provider, tenant } = await setup(t, () => ({ OIDC_TENANT_CLAIM: 'portal_tenant', OIDC_ROLE_CLAIM: 'roles' }));
+  provider.signInAs({ sub: 'carol-1', email: 'carol@msp.example', portal_tenant: tenant.tenantId, roles: ['admin'] });
+  t.equal((await oidcSignIn(browser)).statusCode, 303);
+  const page = await browser.get('/console/credentials');
+  t.equal(page.statusCode, 200);
+});
+
+t.test('a claim naming a tenant that does not exist is refused', async (t) => {
+  const { browser, provider } = await setup(t, () => ({ OIDC_TENANT_CLAIM: 'portal_tenant' }));
+  provider.signInAs({ sub: 'dan-1', email: 'dan@msp.example', portal_tenant: 'No Such Tenant' });
+  const res = await oidcSignIn(browser);
+  t.equal(res.statusCode, 403);
+  t.match(res.body, 'does not exist or is disabled');
+});
+
+t.test('an unreachable provider at start leaves the service up and the sign-in page says why', async (t) => {
+  const testApp = await buildTestApp(t, {
+    env: { OIDC_ISSUER: 'http://127.0.0.1:9', OIDC_CLIENT_ID: 'c', OIDC_CLIENT_SECRET: 's', OIDC_ALLOW_LIST: 'a@b.example=X:viewer' },
+  });
+  const res = await new ConsoleBrowser(testApp.app).get('/console/sign-in');
+  t.equal(res.statusCode, 200);
+  t.match(res.body, 'OpenID Connect sign-in is configured but unavailable');
+  t.equal((await testApp.app.inject({ method: 'GET', url: '/healthz' })).statusCode, 200);
+});

@@ -1,0 +1,75 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import tap from 'tap';
+import { connectDatabase } from '../../src/store/connect.js';
+import type { Database } from '../../src/store/database.js';
+import { migrateToLatest } from '../../src/store/migrate.js';
+
+/** The PostgreSQL the suite runs against; unset means the embedded PGlite pass. */
+export const testDatabaseUrl = (): string | undefined =>
+  process.env['TEST_DATABASE_URL'] || process.env['DATABASE_URL'] || undefined;
+
+export interface TestDatabase {
+  database: Database;
+  /** The schema this test file owns (PostgreSQL only). */
+  schema: string | undefined;
+  url: string | undefined;
+  /** Closes the connection and drops the schema. */
+  dispose(): Promise<void>;
+}
+
+interface Teardown {
+  teardown(fn: () => unknown): void;
+}
+
+let shared: Promise<TestDatabase> | undefined;
+
+/**
+ * The test file's own migrated database, opened once per file (tap runs each file in its own process) and
+ * dropped when the file ends: a fresh schema on PostgreSQL, so files run in parallel, else an in-memory PGlite.
+ * Tests in one file share it and keep apart by using tenants of their own.
+ */
+export function sharedTestDatabase(): Promise<TestDatabase> {
+  if (!shared) {
+    shared = openTestDatabase();
+    // The root test's teardown runs after the file's last test; the open pool would otherwise keep it alive.
+    tap.teardown(async () => (await shared)?.dispose());
+  }
+  return shared;
+}
+
+/** A database of its own for a test that needs one (e.g. to stop it); disposed at the test's teardown. */
+export async function openTestDatabase(t?: Teardown): Promise<TestDatabase> {
+  const url = testDatabaseUrl();
+  let result: TestDatabase;
+  if (url) {
+    const schema = `test_${process.pid}_${randomBytes(4).toString('hex')}`;
+    await adminQuery(url, `create schema ${schema}`);
+    const database = await connectDatabase({ databaseUrl: url, schema, poolMax: 20 });
+    result = {
+      database,
+      schema,
+      url,
+      dispose: async () => {
+        await database.close();
+        await adminQuery(url, `drop schema if exists ${schema} cascade`);
+      },
+    };
+  } else {
+    const database = await connectDatabase({});
+    result = { database, schema: undefined, url: undefined, dispose: () => database.close() };
+  }
+  await migrateToLatest(result.database.db);
+  t?.teardown(() => result.dispose());
+  return result;
+}
+
+export async function adminQuery(url: string, text: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(text);
+  } finally {
+    await client.end();
+  }
+}

@@ -1,0 +1,54 @@
+import type { NcClientEvent } from '../../src/ncentral/api-types.js';
+import { NcentralClient, type NcentralClientOptions } from '../../src/ncentral/client.js';
+import { generateEstate, startFakeNcentral, type FakeEstate, type FakeNcentral, type FakeNcentralOptions } from '../fakes/ncentral.js';
+
+interface TestLike {
+  teardown(fn: () => unknown): void;
+}
+
+export interface FakeConnection {
+  fake: FakeNcentral;
+  client: NcentralClient;
+  /** Every delay the client asked to sleep, in order (sleeps return at once). */
+  sleeps: number[];
+  events: NcClientEvent[];
+}
+
+/**
+ * A fake N-central and a client pointed at it (trusting the fake's private CA), torn down with the test.
+ * The client's sleeps return immediately and are recorded; its jitter is fixed at 0.5.
+ */
+export async function connectToFake(
+  t: TestLike,
+  fakeOptions: Partial<FakeNcentralOptions> & { estate?: FakeEstate } = {},
+  clientOptions: Partial<NcentralClientOptions> = {},
+): Promise<FakeConnection> {
+  const estate = fakeOptions.estate ?? generateEstate({ customers: 5, sitesPerCustomer: 1, devices: 40 });
+  const fake = await startFakeNcentral({ ...fakeOptions, estate });
+  const sleeps: number[] = [];
+  const events: NcClientEvent[] = [];
+  const client = new NcentralClient({
+    baseUrl: fake.url,
+    userApiToken: fake.userApiToken,
+    caPem: fake.caPem,
+    allowPlainHttp: fake.url.startsWith('http:'),
+    sleep: async (ms) => {
+      sleeps.push(ms);
+    },
+    random: () => 0.5,
+    onEvent: (event) => events.push(event),
+    ...clientOptions,
+  });
+  t.teardown(async () => {
+    await client.close();
+    await fake.close();
+  });
+  return { fake, client, sleeps, events };
+}
+
+/** Every item of every page of a listing. */
+export async function collect<T>(pages: AsyncIterable<{ items: T[] }>): Promise<T[]> {
+  const all: T[] = [];
+  for await (const page of pages) all.push(...page.items);
+  return all;
+}

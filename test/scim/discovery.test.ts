@@ -1,0 +1,72 @@
+import { sql } from 'kysely';
+import t from 'tap';
+import { buildTestApp } from '../helpers/app.js';
+import { CORE, ENTERPRISE } from '../helpers/scim.js';
+import { createTestTenant } from '../helpers/tenants.js';
+
+t.test('ServiceProviderConfig states what the server does', async (t) => {
+  const testApp = await buildTestApp(t);
+  const tenant = await createTestTenant(testApp);
+  const res = await testApp.app.inject({ method: 'GET', url: '/scim/v2/ServiceProviderConfig', headers: tenant.scimHeaders });
+  t.equal(res.statusCode, 200);
+  t.match(res.headers['content-type'], /^application\/scim\+json/);
+  t.match(res.json(), {
+    schemas: ['urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig'],
+    patch: { supported: true },
+    bulk: { supported: false },
+    filter: { supported: true, maxResults: 1000 },
+    changePassword: { supported: false },
+    sort: { supported: true },
+    etag: { supported: true },
+    authenticationSchemes: [{ type: 'oauthbearertoken' }],
+  });
+});
+
+t.test('the stated maxResults is the count the server enforces', async (t) => {
+  const testApp = await buildTestApp(t);
+  const tenant = await createTestTenant(testApp);
+  await sql`insert into accounts (tenant_id, id, user_name, given_name, family_name, active, resource, created_at, updated_at)
+    select ${tenant.tenantId}::uuid, gen_random_uuid(), 'u' || g, 'G', 'F', true, '{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"]}'::jsonb, now(), now()
+    from generate_series(1, 1005) g`.execute(testApp.deps.database.db);
+  const res = await testApp.app.inject({ method: 'GET', url: '/scim/v2/Users?count=5000&attributes=userName', headers: tenant.scimHeaders });
+  t.equal(res.statusCode, 200);
+  t.equal(res.json().totalResults, 1005);
+  t.equal(res.json().itemsPerPage, 1000);
+});
+
+t.test('ResourceTypes lists User with the enterprise extension', async (t) => {
+  const testApp = await buildTestApp(t);
+  const tenant = await createTestTenant(testApp);
+  const list = (await testApp.app.inject({ method: 'GET', url: '/scim/v2/ResourceTypes', headers: tenant.scimHeaders })).json();
+  t.equal(list.totalResults, 1);
+  const user = (await testApp.app.inject({ method: 'GET', url: '/scim/v2/ResourceTypes/User', headers: tenant.scimHeaders })).json();
+  t.same(list.Resources[0], user);
+  t.match(user, { id: 'User', endpoint: '/Users', schema: CORE, schemaExtensions: [{ schema: ENTERPRISE, required: false }] });
+  t.equal((await testApp.app.inject({ method: 'GET', url: '/scim/v2/ResourceTypes/Group', headers: tenant.scimHeaders })).statusCode, 404);
+});
+
+t.test('Schemas describe the attributes the server enforces', async (t) => {
+  const testApp = await buildTestApp(t);
+  const tenant = await createTestTenant(testApp);
+  const list = (await testApp.app.inject({ method: 'GET', url: '/scim/v2/Schemas', headers: tenant.scimHeaders })).json();
+  t.same(list.Resources.map((s: { id: string }) => s.id), [CORE, ENTERPRISE]);
+  const core = (await testApp.app.inject({ method: 'GET', url: `/scim/v2/Schemas/${CORE}`, headers: tenant.scimHeaders })).json();
+  const attr = (name: string) => core.attributes.find((a: { name: string }) => a.name === name);
+  t.match(attr('userName'), { type: 'string', required: true, caseExact: false, uniqueness: 'server', mutability: 'readWrite' });
+  t.match(attr('externalId'), { caseExact: true });
+  t.match(attr('active'), { type: 'boolean', required: true });
+  t.match(attr('password'), { mutability: 'writeOnly', returned: 'never' });
+  t.match(attr('groups'), { mutability: 'readOnly', multiValued: true });
+  t.match(attr('name').subAttributes.find((a: { name: string }) => a.name === 'givenName'), { required: true });
+  const ent = (await testApp.app.inject({ method: 'GET', url: `/scim/v2/Schemas/${ENTERPRISE}`, headers: tenant.scimHeaders })).json();
+  t.ok(ent.attributes.some((a: { name: string }) => a.name === 'manager'));
+  t.equal((await testApp.app.inject({ method: 'GET', url: '/scim/v2/Schemas/urn:nope', headers: tenant.scimHeaders })).statusCode, 404);
+});
+
+t.test('discovery works under the tenant URL form too', async (t) => {
+  const testApp = await buildTestApp(t);
+  const tenant = await createTestTenant(testApp);
+  const res = await testApp.app.inject({ method: 'GET', url: `/scim/v2/tenants/${tenant.tenantId}/ServiceProviderConfig`, headers: tenant.scimHeaders });
+  t.equal(res.statusCode, 200);
+  t.equal(res.json().meta.location, `https://provisioning.test/scim/v2/tenants/${tenant.tenantId}/ServiceProviderConfig`);
+});
