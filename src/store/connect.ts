@@ -22,6 +22,8 @@ export async function connectDatabase(options: ConnectOptions): Promise<Database
   return openEmbedded(options.dataDir);
 }
 
+const ignoreClientError = (): void => undefined;
+
 function connectPostgres(url: string, options: ConnectOptions): Database {
   const searchPath = options.schema ? `-c search_path=${options.schema},public` : undefined;
   const pool = new pg.Pool({
@@ -35,6 +37,10 @@ function connectPostgres(url: string, options: ConnectOptions): Database {
   });
   // Without a listener an idle client's error (database restart) would crash the process.
   pool.on('error', (err) => options.onPoolError?.(err));
+  // A checked-out client has no pool listener (Kysely holds clients from pool.connect()), yet pg emits 'error' on it
+  // when the connection drops, even mid-query: unheard, that kills the process. Nothing is lost by ignoring it here:
+  // the query or transaction using the client rejects with the same error, and the pool discards the broken client.
+  pool.on('connect', (client) => client.on('error', ignoreClientError));
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
   return {
     db,

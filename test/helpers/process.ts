@@ -60,7 +60,7 @@ export async function waitFor(service: ServiceProcess, path: string, timeoutMs: 
   let exitCode: number | null | undefined;
   void service.exited.then((c) => (exitCode = c));
   while (Date.now() < deadline) {
-    if (exitCode !== undefined) throw new Error(`service exited (${exitCode}): ${service.stderr()}`);
+    if (exitCode !== undefined) throw new Error(`service exited (${exitCode}): ${printed(service)}`);
     try {
       const res = await fetch(service.url(path));
       if (res.status === 200) return;
@@ -69,5 +69,8 @@ export async function waitFor(service: ServiceProcess, path: string, timeoutMs: 
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(`service not ready after ${timeoutMs} ms: ${service.stderr()}`);
+  throw new Error(`service not ready after ${timeoutMs} ms: ${printed(service)}`);
 }
+
+/** The tail of what the process wrote (pino logs go to stdout, crashes to stderr), for a failure message. */
+export const printed = (service: ServiceProcess): string => `stderr: ${service.stderr().slice(-3000)}\nstdout: ${service.stdout().slice(-3000)}`;
