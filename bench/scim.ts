@@ -29,6 +29,7 @@ const { values: args } = parseArgs({
     only: { type: 'string' },
     keep: { type: 'boolean', default: false },
     'auth-rounds': { type: 'string', default: '3' },
+    'log-rounds': { type: 'string', default: '3' },
   },
 });
 const users = Number(args.users);
@@ -251,6 +252,45 @@ async function runAuth(figures: Figure[], wantFilter: boolean, wantToken: boolea
   }
 }
 
+/**
+ * Logging overhead on writes: a server with the provisioning log on and one with it off, on the same data, each
+ * loaded alone with all connections in alternating rounds (on, off, then off, on, …), so drift over the run
+ * (table growth, autovacuum, checkpoints) falls on both sides alike. The figure is the median of the per-round
+ * throughput ratios; sequential single runs swung more than the overhead being measured.
+ */
+async function runLogOverhead(figures: Figure[], writes: Scenario[]): Promise<void> {
+  const on = await startServer(true);
+  const off = await startServer(false);
+  try {
+    if (scenarios[0]) {
+      await run(on.port, scenarios[0], 'on', 3);
+      await run(off.port, scenarios[0], 'off', 3);
+    }
+    const rounds = Number(args['log-rounds']);
+    for (const s of writes) {
+      const ratios: number[] = [];
+      for (let i = 0; i < rounds; i++) {
+        const order = i % 2 === 0 ? (['on', 'off'] as const) : (['off', 'on'] as const);
+        const got: Record<'on' | 'off', Figure | undefined> = { on: undefined, off: undefined };
+        for (const side of order) {
+          got[side] = await run(side === 'on' ? on.port : off.port, s, side);
+          figures.push(got[side]);
+        }
+        if (got.on && got.off) ratios.push(got.on.rps / got.off.rps);
+      }
+      const sorted = [...ratios].sort((x, y) => x - y);
+      const median = sorted[Math.floor(sorted.length / 2)] ?? 0;
+      process.stdout.write(
+        `${s.name}: log on / log off throughput per round ${ratios.map((r) => r.toFixed(2)).join(', ')}; ` +
+          `median ${median.toFixed(2)} (logging costs ${((1 - median) * 100).toFixed(0)} %)\n`,
+      );
+    }
+  } finally {
+    await stopServer(on.child);
+    await stopServer(off.child);
+  }
+}
+
 async function loadIds(): Promise<void> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
@@ -302,12 +342,7 @@ async function main(): Promise<void> {
       await stopServer(server.child);
     }
     const writes = selected.filter((s) => s.name === 'create' || s.name === 'PATCH');
-    if (writes.length) {
-      const server = await startServer(false);
-      if (scenarios[0]) await run(server.port, scenarios[0], 'off', 3);
-      for (const s of writes) figures.push(await run(server.port, s, 'off'));
-      await stopServer(server.child);
-    }
+    if (writes.length) await runLogOverhead(figures, writes);
   } finally {
     if (!args.keep) await admin(`drop schema if exists ${schema} cascade`);
   }
