@@ -1,6 +1,7 @@
-import { Kysely, PostgresDialect, sql } from 'kysely';
+import { Kysely, sql } from 'kysely';
 import pg from 'pg';
 import type { DB } from './tables.js';
+import { CurrentSchemaPostgresDialect } from './current-schema-introspector.js';
 import { withTimeout, type Database } from './database.js';
 import { openEmbedded } from './embedded.js';
 
@@ -41,7 +42,7 @@ function connectPostgres(url: string, options: ConnectOptions): Database {
   // when the connection drops, even mid-query: unheard, that kills the process. Nothing is lost by ignoring it here:
   // the query or transaction using the client rejects with the same error, and the pool discards the broken client.
   pool.on('connect', (client) => client.on('error', ignoreClientError));
-  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<DB>({ dialect: new CurrentSchemaPostgresDialect({ pool }) });
   return {
     db,
     kind: 'postgres',
