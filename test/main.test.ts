@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -6,9 +5,8 @@ import { join } from 'node:path';
 import t from 'tap';
 import { openEmbedded } from '../src/store/embedded.js';
 import { insertTenant, listTenants } from '../src/store/tenants.js';
-import { adminQuery, testDatabaseUrl } from './helpers/database.js';
+import { schemaBehindProxy, testDatabaseUrl } from './helpers/database.js';
 import { printed, startService, waitFor } from './helpers/process.js';
-import { startTcpProxy } from './helpers/tcp-proxy.js';
 
 const tempDir = () => {
   const dir = mkdtempSync(join(tmpdir(), 'pp-main-'));
@@ -60,15 +58,8 @@ const pgUrl = testDatabaseUrl();
 
 /** The service on a schema of its own, reaching PostgreSQL through a proxy the test can slow or cut. */
 async function serviceBehindProxy(t: { teardown(fn: () => unknown): void }, env: Record<string, string> = {}) {
-  const url = new URL(pgUrl ?? '');
-  const proxy = await startTcpProxy(url.hostname, Number(url.port || 5432));
-  t.teardown(() => proxy.close());
-  const schema = `test_main_${randomBytes(4).toString('hex')}`;
-  await adminQuery(pgUrl ?? '', `create schema ${schema}`);
-  t.teardown(() => adminQuery(pgUrl ?? '', `drop schema if exists ${schema}, ${schema}_pgboss cascade`));
-  url.hostname = '127.0.0.1';
-  url.port = String(proxy.port);
-  const service = await startService({ DATABASE_URL: url.toString(), DATABASE_SCHEMA: schema, ...env });
+  const { proxy, url, schema } = await schemaBehindProxy(t, pgUrl ?? '', 'test_main');
+  const service = await startService({ DATABASE_URL: url, DATABASE_SCHEMA: schema, ...env });
   return { proxy, service };
 }
 

@@ -248,7 +248,7 @@ export class NcentralService {
           },
         ]),
       );
-      const source = this.deps.connector.open(await this.secret(tenantId));
+      const source = this.deps.connector.open(this.secretOf(c));
       try {
         const seen = new Set<string>();
         for await (const page of source.devices()) {
@@ -282,8 +282,7 @@ export class NcentralService {
     options: { wait?: boolean; jobKey?: string; onProgress?: (p: SyncProgress) => void } = {},
   ): Promise<NcentralSyncRun> {
     const c = await this.requireConnection(tenantId);
-    const secret = await this.secret(tenantId);
-    const source = this.deps.connector.open(secret);
+    const source = this.deps.connector.open(this.secretOf(c));
     let started!: (runId: string) => void;
     const startedP = new Promise<string>((r) => (started = r));
     const runId = crypto.randomUUID();
@@ -416,12 +415,16 @@ export class NcentralService {
   }
 
   private async secret(tenantId: string): Promise<ConnectionSecret> {
-    const c = await this.requireConnection(tenantId);
+    return this.secretOf(await this.requireConnection(tenantId));
+  }
+
+  /** Opens the sealed API token of a connection already read. */
+  private secretOf(c: NcentralConnection): ConnectionSecret {
     const key = this.deps.encryptionKey;
     if (!key) {
       throw new NcentralServiceError('noEncryptionKey', 'ENCRYPTION_KEY is not set, so the stored N-central API token cannot be opened.');
     }
-    return { baseUrl: c.base_url, userApiToken: openSecret(key, c.token_sealed, tokenContext(tenantId)), caPem: c.ca_pem };
+    return { baseUrl: c.base_url, userApiToken: openSecret(key, c.token_sealed, tokenContext(c.tenant_id)), caPem: c.ca_pem };
   }
 }
 

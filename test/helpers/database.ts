@@ -4,6 +4,7 @@ import tap from 'tap';
 import { connectDatabase } from '../../src/store/connect.js';
 import type { Database } from '../../src/store/database.js';
 import { migrateToLatest } from '../../src/store/migrate.js';
+import { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
 
 /** The PostgreSQL the suite runs against; unset means the embedded PGlite pass. */
 export const testDatabaseUrl = (): string | undefined =>
@@ -72,4 +73,21 @@ export async function adminQuery(url: string, text: string): Promise<void> {
   } finally {
     await client.end();
   }
+}
+
+/**
+ * A fresh schema reached through a TCP proxy the test can slow or cut, to play a database outage without touching
+ * the shared server; `url` points at the proxy. Proxy and schema (and its pg-boss schema) go at teardown.
+ */
+export async function schemaBehindProxy(t: Teardown, pgUrl: string, prefix: string): Promise<{ proxy: TcpProxy; url: string; schema: string }> {
+  const target = new URL(pgUrl);
+  const proxy = await startTcpProxy(target.hostname, Number(target.port || 5432));
+  t.teardown(() => proxy.close());
+  const schema = `${prefix}_${randomBytes(4).toString('hex')}`;
+  await adminQuery(pgUrl, `create schema ${schema}`);
+  t.teardown(() => adminQuery(pgUrl, `drop schema if exists ${schema}, ${schema}_pgboss cascade`));
+  const url = new URL(pgUrl);
+  url.hostname = '127.0.0.1';
+  url.port = String(proxy.port);
+  return { proxy, url: url.toString(), schema };
 }

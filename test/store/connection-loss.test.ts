@@ -1,25 +1,15 @@
-import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import t from 'tap';
 import { connectDatabase } from '../../src/store/connect.js';
-import { adminQuery, testDatabaseUrl } from '../helpers/database.js';
-import { startTcpProxy } from '../helpers/tcp-proxy.js';
+import { schemaBehindProxy, testDatabaseUrl } from '../helpers/database.js';
 
 const pgUrl = testDatabaseUrl();
 
 // pg emits 'error' on a client that Kysely has checked out when its connection drops; with nobody listening,
 // Node turns that into an uncaught exception and the service dies (seen in CI when the database went away).
 t.test('a connection lost inside a transaction rejects that transaction and leaves the process running', { skip: pgUrl ? false : 'needs TEST_DATABASE_URL' }, async (t) => {
-  const url = new URL(pgUrl ?? '');
-  const proxy = await startTcpProxy(url.hostname, Number(url.port || 5432));
-  t.teardown(() => proxy.close());
-  const schema = `test_conn_${randomBytes(4).toString('hex')}`;
-  await adminQuery(pgUrl ?? '', `create schema ${schema}`);
-  t.teardown(() => adminQuery(pgUrl ?? '', `drop schema if exists ${schema} cascade`));
-  url.hostname = '127.0.0.1';
-  url.port = String(proxy.port);
-  const poolErrors: string[] = [];
-  const database = await connectDatabase({ databaseUrl: url.toString(), schema, connectTimeoutMs: 1000, onPoolError: (err) => poolErrors.push(err.message) });
+  const { proxy, url, schema } = await schemaBehindProxy(t, pgUrl ?? '', 'test_conn');
+  const database = await connectDatabase({ databaseUrl: url, schema, connectTimeoutMs: 1000 });
   t.teardown(() => database.close());
 
   const uncaught: unknown[] = [];
