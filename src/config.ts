@@ -23,6 +23,7 @@ export const ConfigSchema = Type.Object({
   DATABASE_POOL_MAX: Type.Optional(PositiveInt(1, 200)),
   DATABASE_STATEMENT_TIMEOUT_MS: Type.Optional(PositiveInt(100, 600_000)),
   DATABASE_CONNECT_TIMEOUT_MS: Type.Optional(PositiveInt(100, 60_000)),
+  DATABASE_PREPARED_STATEMENTS: Type.Optional(Flag),
   DATA_DIR: Type.Optional(Type.String({ minLength: 1, description: 'a folder path' })),
   LOG_LEVEL: Type.Optional(
     Type.Union(
@@ -77,6 +78,8 @@ export interface Config {
   databasePoolMax: number;
   databaseStatementTimeoutMs: number;
   databaseConnectTimeoutMs: number;
+  /** Hot SCIM statements as named prepared statements; off for a pooler that cannot carry them (old PgBouncer). */
+  databasePreparedStatements: boolean;
   dataDir: string;
   logLevel: string;
   publicBaseUrl: string | undefined;
@@ -171,6 +174,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databasePoolMax: c.DATABASE_POOL_MAX ?? 10,
     databaseStatementTimeoutMs: c.DATABASE_STATEMENT_TIMEOUT_MS ?? 15_000,
     databaseConnectTimeoutMs: c.DATABASE_CONNECT_TIMEOUT_MS ?? 3_000,
+    databasePreparedStatements: c.DATABASE_PREPARED_STATEMENTS !== 'false',
     dataDir: c.DATA_DIR ?? './data',
     logLevel: c.LOG_LEVEL ?? 'info',
     publicBaseUrl: c.PUBLIC_BASE_URL?.replace(/\/+$/, ''),

@@ -14,6 +14,7 @@ export async function createDeps(config: Config, log: Logger): Promise<Deps> {
     poolMax: config.databasePoolMax,
     statementTimeoutMs: config.databaseStatementTimeoutMs,
     connectTimeoutMs: config.databaseConnectTimeoutMs,
+    preparedStatements: config.databasePreparedStatements,
     dataDir: config.dataDir,
     onPoolError: (err) => log.warn({ err: { message: err.message } }, 'database connection lost'),
   });

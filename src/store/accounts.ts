@@ -1,4 +1,5 @@
 import { sql, type Expression, type Kysely, type SqlBool, type Transaction } from 'kysely';
+import { prepared } from './prepared-statements.js';
 import type { Account, DB, NewProvisioningLogRow } from './tables.js';
 
 type Db = Kysely<DB> | Transaction<DB>;
@@ -49,14 +50,14 @@ export async function insertAccount(
     .values({ tenant_id: tenantId, id, ...values, resource: JSON.stringify(values.resource), version: 1, created_at: now, updated_at: now })
     .onConflict((oc) => oc.expression(sql`tenant_id, lower(user_name)`).doNothing())
     .returning(RECORD_COLUMNS);
-  if (!entry) return insert.executeTakeFirst();
+  if (!entry) return insert.modifyEnd(prepared).executeTakeFirst();
   const result = await sql<AccountRecord>`with inserted as (${insert}), entry as (${entryFrom('inserted', tenantId, entry)})
-    select * from inserted`.execute(db);
+    select * from inserted${prepared}`.execute(db);
   return result.rows[0];
 }
 
 export async function findAccountById(db: Db, tenantId: string, id: string): Promise<AccountRecord | undefined> {
-  return db.selectFrom('accounts').select(RECORD_COLUMNS).where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+  return db.selectFrom('accounts').select(RECORD_COLUMNS).where('tenant_id', '=', tenantId).where('id', '=', id).modifyEnd(prepared).executeTakeFirst();
 }
 
 /** Locks the row until the transaction ends, so concurrent PATCHes apply one after another and none is lost. */
@@ -67,6 +68,7 @@ export async function lockAccountById(trx: Transaction<DB>, tenantId: string, id
     .where('tenant_id', '=', tenantId)
     .where('id', '=', id)
     .forUpdate()
+    .modifyEnd(prepared)
     .executeTakeFirst();
 }
 
@@ -78,6 +80,7 @@ export async function userNameTaken(db: Db, tenantId: string, userName: string, 
     .where('tenant_id', '=', tenantId)
     .where((eb) => eb(eb.fn('lower', ['user_name']), '=', eb.fn('lower', [eb.val(userName)])))
     .where('id', '<>', exceptId)
+    .modifyEnd(prepared)
     .executeTakeFirst();
   return row !== undefined;
 }
@@ -98,14 +101,14 @@ export async function updateAccount(
     .where('tenant_id', '=', tenantId)
     .where('id', '=', id)
     .returning(RECORD_COLUMNS);
-  if (!entry) return update.executeTakeFirst();
+  if (!entry) return update.modifyEnd(prepared).executeTakeFirst();
   const result = await sql<AccountRecord>`with updated as (${update}), entry as (${entryFrom('updated', tenantId, entry)})
-    select * from updated`.execute(trx);
+    select * from updated${prepared}`.execute(trx);
   return result.rows[0];
 }
 
 export async function deleteAccount(trx: Transaction<DB>, tenantId: string, id: string): Promise<boolean> {
-  const result = await trx.deleteFrom('accounts').where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+  const result = await trx.deleteFrom('accounts').where('tenant_id', '=', tenantId).where('id', '=', id).modifyEnd(prepared).executeTakeFirst();
   return result.numDeletedRows > 0n;
 }
 

@@ -4,6 +4,7 @@ import type { DB } from './tables.js';
 import { CurrentSchemaPostgresDialect } from './current-schema-introspector.js';
 import { withTimeout, type Database } from './database.js';
 import { openEmbedded } from './embedded.js';
+import { prepareMarkedStatements } from './prepared-statements.js';
 
 export interface ConnectOptions {
   databaseUrl?: string | undefined;
@@ -12,6 +13,8 @@ export interface ConnectOptions {
   poolMax?: number;
   statementTimeoutMs?: number;
   connectTimeoutMs?: number;
+  /** Send statements marked `prepared` as named statements (default true); see prepared-statements.ts. */
+  preparedStatements?: boolean;
   /** PGlite data folder; undefined means in memory. */
   dataDir?: string | undefined;
   onPoolError?: (err: Error) => void;
@@ -41,7 +44,10 @@ function connectPostgres(url: string, options: ConnectOptions): Database {
   // A checked-out client has no pool listener (Kysely holds clients from pool.connect()), yet pg emits 'error' on it
   // when the connection drops, even mid-query: unheard, that kills the process. Nothing is lost by ignoring it here:
   // the query or transaction using the client rejects with the same error, and the pool discards the broken client.
-  pool.on('connect', (client) => client.on('error', ignoreClientError));
+  pool.on('connect', (client) => {
+    client.on('error', ignoreClientError);
+    if (options.preparedStatements ?? true) prepareMarkedStatements(client);
+  });
   const db = new Kysely<DB>({ dialect: new CurrentSchemaPostgresDialect({ pool }) });
   return {
     db,

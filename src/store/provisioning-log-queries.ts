@@ -72,6 +72,9 @@ const positionTime = (p: LogPosition) => sql`(timestamptz 'epoch' + ${p.occurred
 /**
  * One page in (occurred_at, id) order, strictly after `after`. Keyset paging: entries written meanwhile
  * (newer than the first page) never shift a page or make it repeat, unlike OFFSET.
+ *
+ * The log's only time index leads with the tenant (a second, service-wide one cost every SCIM write its
+ * upkeep: bench/README.md), so a service-wide page is each tenant's own page through that index, merged.
  */
 export async function findLogEntries(
   db: Db,
@@ -88,11 +91,22 @@ export async function findLogEntries(
       : query.where(sql<boolean>`(occurred_at, id) > (${positionTime(after)}, ${after.id}::bigint)`);
   }
   const order = newestFirst ? 'desc' : 'asc';
-  return query.orderBy('occurred_at', order).orderBy('id', order).limit(page.limit).execute() as Promise<LogRow[]>;
+  // Qualified: a bare "id" in ORDER BY would name the text column selected above, not the bigint key.
+  const ordered = query.orderBy('provisioning_log.occurred_at', order).orderBy('provisioning_log.id', order).limit(page.limit);
+  if (tenantId !== undefined) return ordered.execute() as Promise<LogRow[]>;
+  const perTenant = ordered.where(sql<boolean>`provisioning_log.tenant_id = t.id`);
+  const result = await sql<LogRow>`
+    select e.* from tenants as t cross join lateral (${perTenant}) as e
+    order by e.occurred_at ${sql.raw(order)}, e.id::bigint ${sql.raw(order)} limit ${page.limit}`.execute(db);
+  return result.rows;
 }
 
+/** Every tenant's key, for the service-wide reads: each then walks that tenant's own index. */
+const everyTenant = sql<boolean>`tenant_id = any(array(select id from tenants))`;
+
 export async function findLogEntryById(db: Db, tenantId: string | undefined, id: string): Promise<LogRow | undefined> {
-  return scoped(db, tenantId).where('id', '=', sql<string>`${id}::bigint`).executeTakeFirst() as Promise<LogRow | undefined>;
+  const query = tenantId === undefined ? scoped(db, undefined).where(everyTenant) : scoped(db, tenantId);
+  return query.where('id', '=', sql<string>`${id}::bigint`).executeTakeFirst() as Promise<LogRow | undefined>;
 }
 
 export interface SummaryRow {
@@ -111,22 +125,26 @@ export async function summarizeLog(db: Db, tenantId: string | undefined, from: D
     .select([hour.as('hour'), 'operation', 'outcome', sql<string>`count(*)::int`.as('count')])
     .where('occurred_at', '>=', from)
     .where('occurred_at', '<', to);
-  if (tenantId !== undefined) query = query.where('tenant_id', '=', tenantId);
+  query = tenantId === undefined ? query.where(everyTenant) : query.where('tenant_id', '=', tenantId);
   const rows = await query.groupBy([sql`1`, 'operation', 'outcome']).orderBy(sql`1`).orderBy('operation').orderBy('outcome').execute();
   return rows.map((r) => ({ hour: r.hour, operation: r.operation, outcome: r.outcome, count: Number(r.count) }));
 }
 
 /**
  * Deletes at most `batchSize` entries older than `cutoff` in one short statement, by ctid so PostgreSQL goes
- * straight to the rows the index found; returns how many went per tenant. Callers loop until a batch comes
- * back short, so no statement holds many row locks or runs long.
+ * straight to the rows the index found (each tenant's oldest, through its time index); returns how many went
+ * per tenant. Callers loop until a batch comes back short, so no statement holds many row locks or runs long.
  */
 export async function purgeLogBatch(db: Db, cutoff: Date, batchSize: number): Promise<Array<{ tenantId: string; deleted: number }>> {
   const result = await sql<{ tenant_id: string; deleted: string | number }>`
     with gone as (
       delete from provisioning_log
       where ctid = any(array(
-        select ctid from provisioning_log where occurred_at < ${cutoff} order by occurred_at limit ${batchSize}
+        select old.ctid from tenants as t cross join lateral (
+          select ctid, occurred_at from provisioning_log
+          where tenant_id = t.id and occurred_at < ${cutoff} order by occurred_at limit ${batchSize}
+        ) as old
+        order by old.occurred_at limit ${batchSize}
       ))
       returning tenant_id
     )

@@ -1,4 +1,5 @@
 import type { Kysely, Transaction } from 'kysely';
+import { prepared } from './prepared-statements.js';
 import type { DB, NewProvisioningLogRow } from './tables.js';
 
 type Db = Kysely<DB> | Transaction<DB>;
@@ -8,7 +9,7 @@ type Db = Kysely<DB> | Transaction<DB>;
  * back) with the change it describes. Reading the log lives in provisioning-log-queries.ts.
  */
 export async function insertProvisioningLogEntry(db: Db, tenantId: string, row: Omit<NewProvisioningLogRow, 'tenant_id'>): Promise<void> {
-  await db.insertInto('provisioning_log').values({ ...row, tenant_id: tenantId }).execute();
+  await db.insertInto('provisioning_log').values({ ...row, tenant_id: tenantId }).modifyEnd(prepared).execute();
 }
 
 /** Appends many entries (of any tenants) in one statement; the read-entry batcher uses it. */
