@@ -34,19 +34,27 @@ try {
   for (const id of tenants) await db.insertInto('tenants').values({ id, name: id, created_at: new Date() }).execute();
   const [main] = tenants;
   const t0 = performance.now();
-  // One tenant holds `count` entries one second apart from 2026-01-01; the others `count / 9` each.
+  // One tenant holds `count` entries one second apart from 2026-01-01; the others `count / 9` each. Each of
+  // 50,000 users per tenant has its own id and names; as if they were deleted since, their names are former
+  // names, through which the log finds a user's successful entries.
   for (const [i, tenantId] of tenants.entries()) {
     const n = i === 0 ? count : Math.ceil(count / 9);
     await sql`
       insert into provisioning_log (tenant_id, occurred_at, client_id, request_id, operation, target_id,
         target_user_name, target_external_id, http_status, outcome, changes, duration_ms)
       select ${tenantId}::uuid, timestamptz '2026-01-01' + g * interval '1 second', 'c', 'req-' || g,
-        case when g % 3 = 0 then 'Update' else 'Create' end, gen_random_uuid(), 'user' || (g % 50000) || '@contoso.com', 'ext-' || g,
+        case when g % 3 = 0 then 'Update' else 'Create' end, md5(${tenantId}::text || (g % 50000))::uuid,
+        'user' || (g % 50000) || '@contoso.com', 'ext-' || (g % 50000),
         case when g % 10 = 0 then 409 else 201 end, case when g % 10 = 0 then 'failure' else 'success' end,
         '[{"attribute":"displayName","old":"A","new":"B"}]'::jsonb, 4
       from generate_series(1, ${n}::int) g`.execute(db);
   }
+  await sql`
+    insert into account_former_names (tenant_id, account_id, user_name, external_id, until)
+    select tenant_id, target_id, target_user_name, target_external_id, max(occurred_at) from provisioning_log
+    where outcome = 'success' group by tenant_id, target_id, target_user_name, target_external_id`.execute(db);
   await sql`analyze provisioning_log`.execute(db);
+  await sql`analyze account_former_names`.execute(db);
   console.log(`seeded ${count} + ${9 * Math.ceil(count / 9)} entries in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
   const read = { db };
@@ -68,6 +76,8 @@ try {
   for (let i = 0; i < 1000; i++) cursor = (await listEntries(read, scoped, { filter: {}, limit: 50, cursor })).nextCursor ?? undefined;
   await time('tenant admin: page 1001 of 50 (keyset cursor)', 20, () => listEntries(read, scoped, { filter: {}, limit: 50, cursor }));
   await time('tenant admin: userName filter (any case)', 20, () => listEntries(read, scoped, { filter: { userName: 'USER4242@contoso.com' }, limit: 50 }));
+  await time('tenant admin: externalId filter', 20, () => listEntries(read, scoped, { filter: { externalId: 'ext-4242' }, limit: 50 }));
+  await time('global admin: userName filter, all tenants', 20, () => listEntries(read, global, { filter: { userName: 'user4242@contoso.com' }, limit: 50 }));
   await time('tenant admin: outcome=failure, 1-day range', 20, () =>
     listEntries(read, scoped, { filter: { outcome: 'failure', from: new Date('2026-01-02'), to: new Date('2026-01-03') }, limit: 50 }));
   await time('global admin: newest page of 50, all tenants', 20, () => listEntries(read, global, { filter: {}, limit: 50 }));

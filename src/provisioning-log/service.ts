@@ -15,6 +15,7 @@ import {
   type LogFilter,
   type LogRow,
 } from '../store/provisioning-log-queries.js';
+import { purgeFormerNames } from '../store/account-former-names.js';
 import type { DB } from '../store/tables.js';
 import { decodeCursor, encodeCursor, type CursorPosition } from './cursor.js';
 import { OPERATIONS, type Operation, type Outcome } from './entry.js';
@@ -197,6 +198,8 @@ export interface PurgeResult {
   deleted: number;
   batches: number;
   byTenant: Record<string, number>;
+  /** Former user names dropped with the entries that carried them (store/account-former-names.ts). */
+  formerNames: number;
 }
 
 /**
@@ -222,7 +225,8 @@ export async function purgeExpiredEntries(deps: PurgeDeps, options: { batchSize?
     if (inBatch < batchSize) break;
     await yieldToEventLoop();
   }
-  const result = { cutoff: cutoff.toISOString(), deleted, batches, byTenant };
+  const formerNames = await purgeFormerNames(deps.db, cutoff);
+  const result = { cutoff: cutoff.toISOString(), deleted, batches, byTenant, formerNames };
   deps.metrics?.recordPurge(deleted);
   deps.log.info(
     { event: 'provisioning-log.purge', retentionDays: deps.retentionDays, ...result, durationMs: Date.now() - started },

@@ -18,6 +18,7 @@ import {
   type EntryDraft,
 } from '../store/accounts.js';
 import { ReadEntryWriter } from '../provisioning-log/read-entries-service.js';
+import { recordFormerNames } from '../store/account-former-names.js';
 import { insertProvisioningLogEntry } from '../store/provisioning-log.js';
 import type { DB } from '../store/tables.js';
 import { normaliseEntraPatch } from './entra-compat.js';
@@ -185,6 +186,8 @@ export class ScimUserService {
     return this.logged<UserResult>(call, 'Delete', target, 'transaction', async (trx) => {
       const row = await this.lockForWrite(trx, call, id, ifMatch);
       Object.assign(target, targetOf(row));
+      // The log finds this user's entries by the names it had; once deleted, only this row remembers them.
+      await recordFormerNames(trx, call.tenantId, row.id, { userName: row.user_name, externalId: row.external_id }, this.clock.now());
       await deleteAccount(trx, call.tenantId, row.id);
       return { result: { status: 204, body: undefined, etag: undefined }, status: 204, operation: 'Delete', changes: null };
     });
@@ -216,6 +219,10 @@ export class ScimUserService {
       const entry = draft(200, operation, changes);
       if (entry) await insertProvisioningLogEntry(trx, call.tenantId, { ...entry, target_id: row.id, target_user_name: row.user_name, target_external_id: row.external_id });
       return { result: this.answer(call, row, 200), status: 200, operation, changes, logged: true };
+    }
+    if (fields.userName !== row.user_name || fields.externalId !== row.external_id) {
+      // Renamed: the older entries carry the old names, which only this row will remember.
+      await recordFormerNames(trx, call.tenantId, row.id, { userName: row.user_name, externalId: row.external_id }, this.clock.now());
     }
     const updated = await updateAccount(trx, call.tenantId, row.id, toValues(fields, document), row.version + 1, this.clock.now(), draft(200, operation, changes));
     if (!updated) throw userNotFound(row.id);

@@ -1,4 +1,4 @@
-import { sql, type Kysely, type SelectQueryBuilder, type Transaction } from 'kysely';
+import { sql, type CompiledQuery, type Kysely, type RawBuilder, type SelectQueryBuilder, type Transaction } from 'kysely';
 import type { DB, ProvisioningLogRow } from './tables.js';
 
 type Db = Kysely<DB> | Transaction<DB>;
@@ -53,15 +53,40 @@ function scoped(db: Db, tenantId: string | undefined) {
   return tenantId === undefined ? query : query.where('tenant_id', '=', tenantId);
 }
 
-function filtered<O>(query: SelectQueryBuilder<DB, 'provisioning_log', O>, f: LogFilter) {
+/**
+ * The ids of a tenant's users that carry `name` now or carried it before (renamed or deleted). Successful
+ * entries are found by user id through these, so the log keeps no userName/externalId index over them
+ * (migrations/2026-12-01-0040): each would cost every SCIM write its upkeep.
+ */
+function idsNamed(tenant: RawBuilder<string>, by: 'userName' | 'externalId', name: string) {
+  return by === 'userName'
+    ? sql`array(
+        select id from accounts where tenant_id = ${tenant} and lower(user_name) = lower(${name})
+        union all select account_id from account_former_names where tenant_id = ${tenant} and lower(user_name) = lower(${name}))`
+    : sql`array(
+        select id from accounts where tenant_id = ${tenant} and external_id = ${name}
+        union all select account_id from account_former_names where tenant_id = ${tenant} and external_id = ${name})`;
+}
+
+/**
+ * An entry names `name` (userName ignoring case, as PostgreSQL folds it; externalId exactly): either one the
+ * partial index holds (no user id, or a failure: nothing vouches for the name) or one of a user who had it.
+ * Written as two OR arms so each is an index scan: the partial index, then (tenant_id, target_id).
+ */
+function namesTarget(tenant: RawBuilder<string>, by: 'userName' | 'externalId', name: string) {
+  const matches = by === 'userName' ? sql`lower(target_user_name) = lower(${name})` : sql`target_external_id = ${name}`;
+  return sql<boolean>`((${matches} and (target_id is null or outcome = 'failure'))
+    or (target_id = any(${idsNamed(tenant, by, name)}) and ${matches}))`;
+}
+
+function filtered<O>(query: SelectQueryBuilder<DB, 'provisioning_log', O>, f: LogFilter, tenant: RawBuilder<string>) {
   let q = query;
   if (f.from) q = q.where('occurred_at', '>=', f.from);
   if (f.to) q = q.where('occurred_at', '<', f.to);
   if (f.outcome) q = q.where('outcome', '=', f.outcome);
   if (f.operation) q = q.where('operation', '=', f.operation);
-  // lower() on both sides matches the lower(target_user_name) index and PostgreSQL's own case folding.
-  if (f.userName !== undefined) q = q.where(sql<boolean>`lower(target_user_name) = lower(${f.userName})`);
-  if (f.externalId !== undefined) q = q.where('target_external_id', '=', f.externalId);
+  if (f.userName !== undefined) q = q.where(namesTarget(tenant, 'userName', f.userName));
+  if (f.externalId !== undefined) q = q.where(namesTarget(tenant, 'externalId', f.externalId));
   if (f.userId !== undefined) q = q.where('target_id', '=', f.userId);
   if (f.requestId !== undefined) q = q.where('request_id', '=', f.requestId);
   return q;
@@ -82,7 +107,19 @@ export async function findLogEntries(
   filter: LogFilter,
   page: { after?: LogPosition | undefined; limit: number; direction: Direction },
 ): Promise<LogRow[]> {
-  let query = filtered(scoped(db, tenantId), filter);
+  const result = await db.executeQuery<LogRow>(logPageQuery(db, tenantId, filter, page));
+  return result.rows;
+}
+
+/** The statement findLogEntries runs, compiled but not run: its plan is what the index tests look at. */
+export function logPageQuery(
+  db: Db,
+  tenantId: string | undefined,
+  filter: LogFilter,
+  page: { after?: LogPosition | undefined; limit: number; direction: Direction },
+): CompiledQuery<LogRow> {
+  // Service-wide, each tenant's page comes from a lateral join over tenants (below), whose row is `t`.
+  let query = filtered(scoped(db, tenantId), filter, tenantId === undefined ? sql<string>`t.id` : sql<string>`${tenantId}::uuid`);
   const newestFirst = page.direction === 'newest-first';
   const after = page.after;
   if (after) {
@@ -93,12 +130,11 @@ export async function findLogEntries(
   const order = newestFirst ? 'desc' : 'asc';
   // Qualified: a bare "id" in ORDER BY would name the text column selected above, not the bigint key.
   const ordered = query.orderBy('provisioning_log.occurred_at', order).orderBy('provisioning_log.id', order).limit(page.limit);
-  if (tenantId !== undefined) return ordered.execute() as Promise<LogRow[]>;
+  if (tenantId !== undefined) return ordered.compile() as CompiledQuery<LogRow>;
   const perTenant = ordered.where(sql<boolean>`provisioning_log.tenant_id = t.id`);
-  const result = await sql<LogRow>`
+  return sql<LogRow>`
     select e.* from tenants as t cross join lateral (${perTenant}) as e
-    order by e.occurred_at ${sql.raw(order)}, e.id::bigint ${sql.raw(order)} limit ${page.limit}`.execute(db);
-  return result.rows;
+    order by e.occurred_at ${sql.raw(order)}, e.id::bigint ${sql.raw(order)} limit ${page.limit}`.compile(db);
 }
 
 /** Every tenant's key, for the service-wide reads: each then walks that tenant's own index. */

@@ -53,6 +53,15 @@ export interface ProvisioningLogTable {
   duration_ms: number;
 }
 
+/** Names an account carried before a rename or its deletion: how the log finds a user's older entries. */
+export interface AccountFormerNamesTable {
+  tenant_id: string;
+  account_id: string;
+  user_name: string;
+  external_id: string | null;
+  until: Timestamp;
+}
+
 export interface OAuthClientsTable {
   tenant_id: string;
   client_id: string;
@@ -208,6 +217,7 @@ export interface DB {
   tenants: TenantsTable;
   accounts: AccountsTable;
   provisioning_log: ProvisioningLogTable;
+  account_former_names: AccountFormerNamesTable;
   oauth_clients: OAuthClientsTable;
   oauth_client_secrets: OAuthClientSecretsTable;
   secret_tokens: SecretTokensTable;

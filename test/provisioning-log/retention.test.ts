@@ -81,7 +81,22 @@ t.test('with nothing to purge it runs one batch and deletes nothing', async (t) 
   const testApp = await buildTestApp(t);
   testApp.clock.set('2000-01-01T00:00:00Z');
   const result = await purgeExpiredEntries(purgeDepsOf(testApp.deps));
-  t.same(result, { cutoff: '1999-10-03T00:00:00.000Z', deleted: 0, batches: 1, byTenant: {} });
+  t.same(result, { cutoff: '1999-10-03T00:00:00.000Z', deleted: 0, batches: 1, byTenant: {}, formerNames: 0 });
+});
+
+t.test("a deleted user's former names go with the last entries that carried them", async (t) => {
+  const testApp = await buildTestApp(t);
+  testApp.clock.set('2026-06-01T00:00:00Z');
+  const tenant = await createTestTenant(testApp);
+  const db = testApp.deps.database.db;
+  const now = testApp.clock.now().getTime();
+  // Seeded success entries record their users' names as former names, until the entry's time.
+  await seedEntry(db, tenant.tenantId, { occurredAt: new Date(now - 100 * DAY), userName: 'gone@contoso.com' });
+  await seedEntry(db, tenant.tenantId, { occurredAt: new Date(now - 10 * DAY), userName: 'kept@contoso.com' });
+  const result = await purgeExpiredEntries(purgeDepsOf(testApp.deps));
+  t.equal(result.formerNames, 1);
+  const left = await db.selectFrom('account_former_names').select('user_name').where('tenant_id', '=', tenant.tenantId).execute();
+  t.same(left.map((r) => r.user_name), ['kept@contoso.com']);
 });
 
 t.test('the purge is registered as a daily job that purges when it fires', async (t) => {
