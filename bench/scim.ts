@@ -18,6 +18,7 @@ import { createAuth } from '../src/oauth/auth.js';
 import { createClient } from '../src/oauth/credential-service.js';
 import { connectDatabase } from '../src/store/connect.js';
 import { migrateToLatest } from '../src/store/migrate.js';
+import { postgresCpuMs, postgresCpuSince, processCpuMs } from './process-cpu.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -258,7 +259,8 @@ async function runAuth(figures: Figure[], wantFilter: boolean, wantToken: boolea
  * Logging overhead on writes: a server with the provisioning log on and one with it off, on the same data, each
  * loaded alone with all connections in alternating rounds (on, off, then off, on, …), so drift over the run
  * (table growth, autovacuum, checkpoints) falls on both sides alike. The figure is the median of the per-round
- * throughput ratios; sequential single runs swung more than the overhead being measured.
+ * throughput ratios; sequential single runs swung more than the overhead being measured. Beside it, the CPU each
+ * write cost the app process and PostgreSQL (all its backends) over all rounds, the steadier view of the same cost.
  */
 async function runLogOverhead(figures: Figure[], writes: Scenario[]): Promise<void> {
   const on = await startServer(true);
@@ -271,11 +273,21 @@ async function runLogOverhead(figures: Figure[], writes: Scenario[]): Promise<vo
     const rounds = Number(args['log-rounds']);
     for (const s of writes) {
       const ratios: number[] = [];
+      const cpu = { on: { app: 0, db: 0, requests: 0 }, off: { app: 0, db: 0, requests: 0 } };
       for (let i = 0; i < rounds; i++) {
         const order = i % 2 === 0 ? (['on', 'off'] as const) : (['off', 'on'] as const);
         const rps = { on: 0, off: 0 };
         for (const side of order) {
-          const figure = await run(side === 'on' ? on.port : off.port, s, side);
+          const server = side === 'on' ? on : off;
+          const app0 = processCpuMs(server.child.pid ?? 0);
+          const db0 = postgresCpuMs();
+          const figure = await run(server.port, s, side);
+          const app1 = processCpuMs(server.child.pid ?? 0);
+          if (app0 !== undefined && app1 !== undefined && db0 !== undefined) {
+            cpu[side].app += app1 - app0;
+            cpu[side].db += postgresCpuSince(db0);
+            cpu[side].requests += figure.requests;
+          }
           figures.push(figure);
           rps[side] = figure.rps;
         }
@@ -286,6 +298,15 @@ async function runLogOverhead(figures: Figure[], writes: Scenario[]): Promise<vo
         `${s.name}: log on / log off throughput per round ${ratios.map((r) => r.toFixed(2)).join(', ')}; ` +
           `median ${median.toFixed(2)} (logging costs ${((1 - median) * 100).toFixed(0)} %)\n`,
       );
+      if (cpu.on.requests > 0 && cpu.off.requests > 0) {
+        const perRequest = (c: { app: number; db: number; requests: number }) => ({ app: (c.app * 1000) / c.requests, db: (c.db * 1000) / c.requests });
+        const [a, b] = [perRequest(cpu.on), perRequest(cpu.off)];
+        process.stdout.write(
+          `${s.name}: CPU per request, log on: app ${a.app.toFixed(0)} µs + PostgreSQL ${a.db.toFixed(0)} µs; ` +
+            `log off: app ${b.app.toFixed(0)} µs + PostgreSQL ${b.db.toFixed(0)} µs ` +
+            `(logging adds ${(((a.app + a.db) / (b.app + b.db) - 1) * 100).toFixed(0)} %)\n`,
+        );
+      }
     }
   } finally {
     await stopServer(on.child);
@@ -301,7 +322,7 @@ async function loadIds(): Promise<void> {
   ids = r.rows.map((x) => x.id);
 }
 
-interface Figure { scenario: string; log: string; rps: number; p50: number; p99: number; errors: number; non2xx: number }
+interface Figure { scenario: string; log: string; rps: number; p50: number; p99: number; errors: number; non2xx: number; requests: number }
 
 async function run(port: number, s: Scenario, log: string, seconds = duration, conns = connections): Promise<Figure> {
   const result = await autocannon({
@@ -317,8 +338,8 @@ async function run(port: number, s: Scenario, log: string, seconds = duration, c
       },
     ],
   });
-  if (seconds !== duration) return { scenario: s.name, log, rps: 0, p50: 0, p99: 0, errors: 0, non2xx: 0 };
-  const fig = { scenario: s.name, log, rps: Math.round(result.requests.average), p50: result.latency.p50, p99: result.latency.p99, errors: result.errors, non2xx: result.non2xx };
+  if (seconds !== duration) return { scenario: s.name, log, rps: 0, p50: 0, p99: 0, errors: 0, non2xx: 0, requests: 0 };
+  const fig = { scenario: s.name, log, rps: Math.round(result.requests.average), p50: result.latency.p50, p99: result.latency.p99, errors: result.errors, non2xx: result.non2xx, requests: result.requests.total };
   process.stdout.write(`${s.name.padEnd(24)} log=${log.padEnd(3)} ${String(fig.rps).padStart(6)} req/s  p50 ${fig.p50} ms  p99 ${fig.p99} ms  errors ${fig.errors}  non-2xx ${fig.non2xx}\n`);
   return fig;
 }

@@ -21,11 +21,13 @@ export async function up(db: Kysely<any>): Promise<void> {
   await db.schema
     .createTable('account_former_names')
     .addColumn('tenant_id', 'uuid', (c) => c.notNull())
+    .addColumn('id', 'bigint', (c) => c.notNull().generatedAlwaysAsIdentity())
     .addColumn('account_id', 'uuid', (c) => c.notNull())
     .addColumn('user_name', 'text', (c) => c.notNull())
     .addColumn('external_id', 'text')
     // When the account stopped carrying these names; the retention purge drops rows older than the log.
     .addColumn('until', 'timestamptz', (c) => c.notNull())
+    .addPrimaryKeyConstraint('account_former_names_pkey', ['tenant_id', 'id'])
     .execute();
   await sql`create index account_former_names_user_name_idx on account_former_names (tenant_id, lower(user_name))`.execute(db);
   await sql`create index account_former_names_external_id_idx on account_former_names (tenant_id, external_id)`.execute(db);

@@ -56,6 +56,7 @@ export interface ProvisioningLogTable {
 /** Names an account carried before a rename or its deletion: how the log finds a user's older entries. */
 export interface AccountFormerNamesTable {
   tenant_id: string;
+  id: BigId;
   account_id: string;
   user_name: string;
   external_id: string | null;
