@@ -26,7 +26,16 @@ export class MigrationError extends Error {
 }
 
 /** Brings the schema up to date; Kysely's migrator takes a lock, so replicas starting together are safe. */
-export async function migrateToLatest<T>(db: Kysely<T>, folder = migrationsFolder): Promise<MigrationResultSet> {
+export function migrateToLatest<T>(db: Kysely<T>, folder = migrationsFolder): Promise<MigrationResultSet> {
+  return migrate(db, folder, (migrator) => migrator.migrateToLatest());
+}
+
+/** Brings the schema up to the named migration and no further: upgrade tests start from an older schema. */
+export function migrateUpTo<T>(db: Kysely<T>, migrationName: string, folder = migrationsFolder): Promise<MigrationResultSet> {
+  return migrate(db, folder, (migrator) => migrator.migrateTo(migrationName));
+}
+
+async function migrate<T>(db: Kysely<T>, folder: string, run: (migrator: Migrator) => Promise<MigrationResultSet>): Promise<MigrationResultSet> {
   // Kysely looks for its bookkeeping tables in every schema unless told which: with another schema's
   // kysely_migration visible (tests, benches on a shared server) it would skip creating ours and then fail.
   const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(db);
@@ -36,7 +45,7 @@ export async function migrateToLatest<T>(db: Kysely<T>, folder = migrationsFolde
     provider: new FolderMigrationProvider(folder),
     ...(migrationTableSchema ? { migrationTableSchema } : {}),
   });
-  const result = await migrator.migrateToLatest();
+  const result = await run(migrator);
   if (result.error) {
     const failed = result.results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
     const cause = result.error instanceof Error ? result.error.message : String(result.error);
