@@ -53,28 +53,31 @@ function scoped(db: Db, tenantId: string | undefined) {
   return tenantId === undefined ? query : query.where('tenant_id', '=', tenantId);
 }
 
+type NameKind = 'userName' | 'externalId';
+
+/** `column` holds `name`: a userName ignoring case (as PostgreSQL folds it, and as the indexes are built), an externalId exactly. */
+const sameName = (by: NameKind, column: string, name: string) =>
+  by === 'userName' ? sql<boolean>`lower(${sql.ref(column)}) = lower(${name})` : sql<boolean>`${sql.ref(column)} = ${name}`;
+
 /**
  * The ids of a tenant's users that carry `name` now or carried it before (renamed or deleted). Successful
  * entries are found by user id through these, so the log keeps no userName/externalId index over them
  * (migrations/2026-12-01-0040): each would cost every SCIM write its upkeep.
  */
-function idsNamed(tenant: RawBuilder<string>, by: 'userName' | 'externalId', name: string) {
-  return by === 'userName'
-    ? sql`array(
-        select id from accounts where tenant_id = ${tenant} and lower(user_name) = lower(${name})
-        union all select account_id from account_former_names where tenant_id = ${tenant} and lower(user_name) = lower(${name}))`
-    : sql`array(
-        select id from accounts where tenant_id = ${tenant} and external_id = ${name}
-        union all select account_id from account_former_names where tenant_id = ${tenant} and external_id = ${name})`;
+function idsNamed(tenant: RawBuilder<string>, by: NameKind, name: string) {
+  const column = by === 'userName' ? 'user_name' : 'external_id';
+  return sql`array(
+    select id from accounts where tenant_id = ${tenant} and ${sameName(by, column, name)}
+    union all select account_id from account_former_names where tenant_id = ${tenant} and ${sameName(by, column, name)})`;
 }
 
 /**
- * An entry names `name` (userName ignoring case, as PostgreSQL folds it; externalId exactly): either one the
- * partial index holds (no user id, or a failure: nothing vouches for the name) or one of a user who had it.
- * Written as two OR arms so each is an index scan: the partial index, then (tenant_id, target_id).
+ * An entry names `name`: either one the partial index holds (no user id, or a failure: nothing vouches for
+ * the name) or one of a user who had it. Written as two OR arms so each is an index scan: the partial index,
+ * then (tenant_id, target_id).
  */
-function namesTarget(tenant: RawBuilder<string>, by: 'userName' | 'externalId', name: string) {
-  const matches = by === 'userName' ? sql`lower(target_user_name) = lower(${name})` : sql`target_external_id = ${name}`;
+function namesTarget(tenant: RawBuilder<string>, by: NameKind, name: string) {
+  const matches = sameName(by, by === 'userName' ? 'target_user_name' : 'target_external_id', name);
   return sql<boolean>`((${matches} and (target_id is null or outcome = 'failure'))
     or (target_id = any(${idsNamed(tenant, by, name)}) and ${matches}))`;
 }
