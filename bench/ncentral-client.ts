@@ -5,6 +5,7 @@
  *   npx tsx bench/ncentral-client.ts [devices=100000] [callers=32]
  */
 import os from 'node:os';
+import { parseAllowedHosts, PUBLIC_ONLY } from '../src/ncentral/allowed-hosts.js';
 import { NcentralClient } from '../src/ncentral/client.js';
 import { startFakeNcentralProcess } from '../test/fakes/ncentral-process.js';
 
@@ -20,7 +21,10 @@ let peakRss = process.memoryUsage().rss;
 const sampler = setInterval(() => {
   peakRss = Math.max(peakRss, process.memoryUsage().rss);
 }, 100);
-const client = new NcentralClient({ baseUrl: fake.url, userApiToken: fake.userApiToken, caPem: fake.caPem, pageSize: 1000 });
+// The fake listens on 127.0.0.1, which only an allow-list entry opens (NCENTRAL_ALLOWED_HOSTS).
+const loopback = parseAllowedHosts('127.0.0.1');
+const allowedHosts = loopback.ok ? loopback.value : PUBLIC_ONLY;
+const client = new NcentralClient({ baseUrl: fake.url, userApiToken: fake.userApiToken, caPem: fake.caPem, pageSize: 1000, allowedHosts });
 
 const seconds = (since: number) => ((performance.now() - since) / 1000).toFixed(1);
 const cpuAtStart = process.cpuUsage();

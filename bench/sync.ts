@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { systemClock } from '../src/clock.js';
 import { createLogger } from '../src/log.js';
+import { parseAllowedHosts, PUBLIC_ONLY } from '../src/ncentral/allowed-hosts.js';
 import { restConnector } from '../src/ncentral/connector.js';
 import { createNcentralService } from '../src/ncentral/service.js';
 import { connectDatabase } from '../src/store/connect.js';
@@ -45,7 +46,10 @@ try {
   await migrateToLatest(database.db);
   const clock = systemClock;
   const log = createLogger('warn');
-  const service = createNcentralService({ database, clock, log, config: { encryptionKey: randomBytes(32) } }, restConnector());
+  // The fake listens on 127.0.0.1, which only an allow-list entry opens (NCENTRAL_ALLOWED_HOSTS).
+  const loopback = parseAllowedHosts('127.0.0.1');
+  const ncentralAllowedHosts = loopback.ok ? loopback.value : PUBLIC_ONLY;
+  const service = createNcentralService({ database, clock, log, config: { encryptionKey: randomBytes(32), ncentralAllowedHosts } }, restConnector({ allowedHosts: ncentralAllowedHosts }));
   const tenant = await insertTenant(database.db, { id: randomUUID(), name: 'bench', createdAt: clock.now() });
   await service.connect(tenant.id, { url: fake.url, token: fake.userApiToken, caPem: fake.caPem, assetsUnderParent: false });
   const report = await service.verify(tenant.id);

@@ -1,5 +1,6 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
+import { parseAllowedHosts, PUBLIC_ONLY, type AllowedHosts } from './ncentral/allowed-hosts.js';
 
 /**
  * Every environment variable the service reads, in one JSON Schema: it gives the Config type, the boot-time
@@ -63,6 +64,9 @@ export const ConfigSchema = Type.Object({
   TOKEN_RATE_LIMIT_PER_ADDRESS: Type.Optional(PositiveInt(1, 1_000_000)),
   CREDENTIAL_RECHECK_SECONDS: Type.Optional(PositiveInt(1, 300)),
   RETENTION_DAYS: Type.Optional(PositiveInt(1, 3650)),
+  NCENTRAL_ALLOWED_HOSTS: Type.Optional(
+    Type.String({ maxLength: 10_000, description: 'comma-separated host names, *.wildcards and CIDR ranges' }),
+  ),
   METRICS_TOKEN: Type.Optional(
     Type.String({ pattern: '^[\\x21-\\x7e]{32,512}$', description: 'at least 32 printable characters without spaces (e.g. `openssl rand -hex 32`)' }),
   ),
@@ -113,6 +117,8 @@ export interface Config {
   retentionDays: number;
   /** When set, GET /metrics wants `Authorization: Bearer <this>`. */
   metricsToken: string | undefined;
+  /** N-central servers a tenant may connect to besides public addresses (SSRF guard, issue 15). */
+  ncentralAllowedHosts: AllowedHosts;
 }
 
 export type ConsoleRole = 'viewer' | 'admin';
@@ -197,6 +203,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     credentialRecheckSeconds: c.CREDENTIAL_RECHECK_SECONDS ?? 5,
     retentionDays: c.RETENTION_DAYS ?? 90,
     metricsToken: c.METRICS_TOKEN,
+    ncentralAllowedHosts: ncentralAllowedHosts(c.NCENTRAL_ALLOWED_HOSTS),
   };
   return config;
 }
@@ -239,6 +246,13 @@ export function parseAllowList(text: string): AllowListEntry[] {
       }
       return { who, tenant, role };
     });
+}
+
+function ncentralAllowedHosts(text: string | undefined): AllowedHosts {
+  if (text === undefined) return PUBLIC_ONLY;
+  const parsed = parseAllowedHosts(text);
+  if (!parsed.ok) throw new ConfigError('NCENTRAL_ALLOWED_HOSTS', `entry ${JSON.stringify(parsed.entry)} ${parsed.reason}`);
+  return parsed.value;
 }
 
 function decodeKey(text: string): Buffer {

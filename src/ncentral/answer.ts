@@ -1,7 +1,8 @@
 /**
  * What an N-central answer means: status and body → the parsed JSON, or the NcentralError it stands for
- * (../shared/ncentral-api.md §7). Pure; the caller passes a scrubber so that no token the server echoes back
- * can reach a message.
+ * (../shared/ncentral-api.md §7). Pure. Messages are our own words with the endpoint and HTTP status: nothing of
+ * the server's body is echoed, since a tenant chooses the server and reads the message (issue 15). The body is
+ * only read to recognise known failures; the caller's scrubber still guards against tokens.
  */
 import { NcentralError } from './client-error.js';
 import { isObject } from './wire.js';
@@ -25,7 +26,6 @@ export function interpretAnswer(answer: RawAnswer, call: { endpoint: string; cre
   const parsed = parseJson(answer.body);
   const rawMessage = messageOf(parsed.value) ?? (parsed.ok ? null : answer.body.slice(0, 200));
   const serverMessage = rawMessage === null ? null : scrub(rawMessage);
-  const said = serverMessage === null ? '' : ` (N-central said: ${serverMessage})`;
   const fail = (kind: NcentralError['kind'], message: string, retryable?: boolean): Interpreted => ({
     ok: false,
     error: new NcentralError(kind, message, { status, endpoint, ...(retryable === undefined ? {} : { retryable }) }),
@@ -38,20 +38,20 @@ export function interpretAnswer(answer: RawAnswer, call: { endpoint: string; cre
     const inline = isObject(parsed.value) ? parsed.value['error message'] : undefined;
     if (typeof inline === 'string') {
       // Some endpoints report failures inside a 200 body (§7).
-      return fail('server', `N-central reported an error on ${endpoint}: ${scrub(inline.slice(0, 200))}.`, false);
+      return fail('server', `N-central reported an error inside its answer on ${endpoint}.`, false);
     }
     return { ok: true, body: parsed.value };
   }
   if (status === 401) {
-    if (call.credential === 'userApiToken') return fail('auth', `N-central refused the User-API token${said}. Generate a new token for the API user and save it again.`);
-    if (call.credential === 'none') return fail('auth', `N-central asked for authentication on ${endpoint}${said}.`);
-    return fail('auth', `N-central refused the access token on ${endpoint} even after renewing it${said}.`);
+    if (call.credential === 'userApiToken') return fail('auth', 'N-central refused the User-API token (HTTP 401). Generate a new token for the API user and save it again.');
+    if (call.credential === 'none') return fail('auth', `N-central asked for authentication on ${endpoint} (HTTP 401).`);
+    return fail('auth', `N-central refused the access token on ${endpoint} even after renewing it (HTTP 401).`);
   }
-  if (status === 403) return fail('forbidden', `The N-central API user may not use ${endpoint}${said}. Check its role and access group.`);
-  if (status === 404) return fail('notFound', `N-central has no ${endpoint} for that request${said}.`);
+  if (status === 403) return fail('forbidden', `The N-central API user may not use ${endpoint} (HTTP 403). Check its role and access group.`);
+  if (status === 404) return fail('notFound', `N-central has no ${endpoint} for that request (HTTP 404).`);
   if (status === 429) return fail('rateLimited', `N-central kept answering 429 (too many calls) on ${endpoint}.`);
-  if (status >= 500) return fail('server', `N-central answered ${status} on ${endpoint}${said}.`);
-  return fail('badResponse', `N-central answered ${status} on ${endpoint}${said}.`, false);
+  if (status >= 500) return fail('server', `N-central answered HTTP ${status} on ${endpoint}.`);
+  return fail('badResponse', `N-central answered HTTP ${status} on ${endpoint}.`, false);
 }
 
 /** Every known secret, and anything else shaped like a JWT, replaced by "[redacted]". */

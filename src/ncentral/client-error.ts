@@ -4,6 +4,7 @@
  */
 export type NcentralErrorKind =
   | 'badUrl'
+  | 'notAllowed'
   | 'tls'
   | 'network'
   | 'auth'

@@ -23,8 +23,10 @@ import type {
 } from './api-types.js';
 import { interpretAnswer, scrubSecrets, type Credential } from './answer.js';
 import { backoffDelay, parseRetryAfter, type BackoffPolicy } from './backoff.js';
+import { PUBLIC_ONLY, type AllowedHosts } from './allowed-hosts.js';
 import { normaliseNcentralUrl } from './base-url.js';
 import { NcentralError } from './client-error.js';
+import { systemResolver, type HostResolver } from './destination-guard.js';
 import { KeyedSemaphore } from './keyed-semaphore.js';
 import { readPages } from './paging.js';
 import { readTokenPair, TokenSession, type TokenPair } from './token-session.js';
@@ -58,6 +60,10 @@ export interface NcentralClientOptions {
   onEvent?: (event: NcClientEvent) => void;
   /** Aborting it stops the client as close() does: calls in flight and waiting retries fail at once. */
   signal?: AbortSignal;
+  /** Where the client may connect (NCENTRAL_ALLOWED_HOSTS). Default: public addresses only. */
+  allowedHosts?: AllowedHosts;
+  /** Resolves host names for the destination check; tests inject one to play DNS. Default: the system's. */
+  resolveHost?: HostResolver;
   /** Tests only: allow http:// so pure-logic tests can skip TLS. */
   allowPlainHttp?: boolean;
 }
@@ -107,7 +113,8 @@ export class NcentralClient {
     // A bad address does not throw here: every call rejects with kind 'badUrl', so verify can name it.
     this.baseUrl = url.ok ? url.url : null;
     this.badUrlReason = url.ok ? null : url.reason;
-    this.transport = url.ok ? new Transport(url.url, options.caPem) : null;
+    const guard = { allowed: options.allowedHosts ?? PUBLIC_ONLY, resolve: options.resolveHost ?? systemResolver };
+    this.transport = url.ok ? new Transport(url.url, options.caPem, guard) : null;
     this.#token = options.userApiToken.trim();
     const perEndpoint = options.concurrencyPerEndpoint ?? 3;
     const overrides: Partial<Record<string, number>> = options.concurrencyByEndpoint ?? {};

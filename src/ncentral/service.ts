@@ -19,7 +19,9 @@ import {
 import { findPortalClient, listPortalClients } from '../store/portal-clients.js';
 import type { DB, MappingState, NcentralConnection, NcentralOrgUnit, NcentralSyncRun, SyncTrigger } from '../store/tables.js';
 import { findTenantById } from '../store/tenants.js';
+import type { AllowedHosts } from './allowed-hosts.js';
 import { normaliseNcentralUrl } from './base-url.js';
+import { checkDestination, systemResolver, type HostResolver } from './destination-guard.js';
 import { restConnector, type ConnectionSecret, type NcentralConnector, type VerifyReport } from './connector.js';
 import { targetFor, type UnitMapping } from './device-diff.js';
 import { plannedKinds, refreshOrgUnits } from './directory-service.js';
@@ -52,6 +54,10 @@ export interface NcentralServiceDeps {
   log: Logger;
   encryptionKey: Buffer | undefined;
   connector: NcentralConnector;
+  /** NCENTRAL_ALLOWED_HOSTS: checked when a connection is saved; the connector checks every connection it opens. */
+  allowedHosts: AllowedHosts;
+  /** Resolves host names for that check (tests inject one). Default: the system's. */
+  resolveHost?: HostResolver;
 }
 
 export interface ConnectInput {
@@ -103,6 +109,7 @@ export class NcentralService {
     }
     const syncTime = input.syncTime ?? DEFAULT_SYNC_TIME;
     if (!parseSyncTime(syncTime)) throw new NcentralServiceError('invalid', `The sync time must be HH:MM (24-hour), got "${syncTime}".`);
+    await this.requireAllowedDestination(tenantId, new URL(url.url).hostname);
     const existing = await findConnection(this.deps.db, tenantId);
     await upsertConnection(
       this.deps.db,
@@ -396,6 +403,20 @@ export class NcentralService {
     return unit;
   }
 
+  /**
+   * Refuses an address this service must not call (issue 15, SSRF). The answer is the same whether the name
+   * does not resolve or resolves to an internal address, so saving tells a tenant nothing about the network.
+   */
+  private async requireAllowedDestination(tenantId: string, host: string): Promise<void> {
+    const verdict = await checkDestination({ allowed: this.deps.allowedHosts, resolve: this.deps.resolveHost ?? systemResolver }, host);
+    if (verdict.allowed) return;
+    this.deps.log.info({ tenantId, host, why: verdict.why }, 'N-central address refused: not allowed by NCENTRAL_ALLOWED_HOSTS');
+    throw new NcentralServiceError(
+      'invalid',
+      `The N-central address ${host} is not allowed: it must be a public address (or a name that resolves only to public addresses), unless the service's operator lists it in NCENTRAL_ALLOWED_HOSTS.`,
+    );
+  }
+
   private async requireTenant(tenantId: string) {
     const tenant = await findTenantById(this.deps.db, tenantId);
     if (!tenant) throw new NcentralServiceError('notFound', `No tenant ${tenantId}.`);
@@ -430,8 +451,9 @@ export class NcentralService {
 
 /** The service as the server and the CLI build it: the REST client as connector unless a test passes another. */
 export function createNcentralService(
-  deps: { database: { db: Kysely<DB> }; clock: Clock; log: Logger; config: { encryptionKey: Buffer | undefined } },
-  connector: NcentralConnector = restConnector(),
+  deps: { database: { db: Kysely<DB> }; clock: Clock; log: Logger; config: { encryptionKey: Buffer | undefined; ncentralAllowedHosts: AllowedHosts } },
+  connector: NcentralConnector = restConnector({ allowedHosts: deps.config.ncentralAllowedHosts }),
 ): NcentralService {
-  return new NcentralService({ db: deps.database.db, clock: deps.clock, log: deps.log, encryptionKey: deps.config.encryptionKey, connector });
+  const { encryptionKey, ncentralAllowedHosts: allowedHosts } = deps.config;
+  return new NcentralService({ db: deps.database.db, clock: deps.clock, log: deps.log, encryptionKey, connector, allowedHosts });
 }

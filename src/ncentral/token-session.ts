@@ -90,7 +90,7 @@ export class TokenSession {
         return pair.access;
       } catch (error) {
         // A used, expired or unknown refresh token (e.g. after a server restart) → authenticate afresh.
-        if (!(error instanceof NcentralError) || error.kind === 'network' || error.kind === 'timeout' || error.kind === 'tls') {
+        if (!(error instanceof NcentralError) || error.kind === 'network' || error.kind === 'timeout' || error.kind === 'tls' || error.kind === 'notAllowed') {
           throw error;
         }
       }

@@ -2,11 +2,16 @@
  * One HTTP exchange with N-central over node:https. An explicit `https.Agent` is the simplest way to trust a
  * private CA bundle per tenant (built-in fetch on Node 20 cannot take one); connections are kept alive because
  * a sync makes one assets call per device. Failures become NcentralError kinds; no header is ever echoed.
+ * Every socket's address passes the destination guard (NCENTRAL_ALLOWED_HOSTS) first, and redirects are never
+ * followed (a 3xx is an unexpected answer), so the client cannot be steered to an internal address (issue 15).
  */
 import http from 'node:http';
 import https from 'node:https';
 import tls from 'node:tls';
+import { parseIp } from './address-ranges.js';
+import { addressVerdict } from './allowed-hosts.js';
 import { NcentralError } from './client-error.js';
+import { guardedLookup, NOT_ALLOWED_CODE, type DestinationGuard } from './destination-guard.js';
 
 export interface HttpExchange {
   method: 'GET' | 'POST';
@@ -49,23 +54,29 @@ export class Transport {
   readonly #agent: http.Agent;
   private readonly target: URL;
   private readonly secure: boolean;
+  /** Set when the URL names an address literal that is not allowed: Node connects to literals without `lookup`. */
+  private readonly refused: boolean;
 
-  constructor(baseUrl: string, caPem: string | undefined) {
+  constructor(baseUrl: string, caPem: string | undefined, guard: DestinationGuard) {
     this.target = new URL(baseUrl);
     this.secure = this.target.protocol === 'https:';
+    const literal = this.target.hostname.replace(/^\[|\]$/g, '');
+    this.refused = parseIp(literal) !== null && !addressVerdict(guard.allowed, literal).allowed;
+    const lookup = guardedLookup(guard);
     if (this.secure) {
       // Passing `ca` replaces Node's trust store, so the public roots are kept beside the private bundle;
       // without a bundle the default store (which includes NODE_EXTRA_CA_CERTS) is used untouched.
       // The bundle goes in as a prebuilt secure context: an agent given `ca` directly re-joins every
       // certificate into its connection-pool key on each request (a measurable cost at 100,000 calls).
       const secureContext = caPem === undefined ? undefined : tls.createSecureContext({ ca: [...tls.rootCertificates, caPem] });
-      this.#agent = new https.Agent({ keepAlive: true, maxSockets: 64, ...(secureContext ? { secureContext } : {}) });
+      this.#agent = new https.Agent({ keepAlive: true, maxSockets: 64, lookup, ...(secureContext ? { secureContext } : {}) });
     } else {
-      this.#agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+      this.#agent = new http.Agent({ keepAlive: true, maxSockets: 64, lookup });
     }
   }
 
   send(exchange: HttpExchange): Promise<HttpAnswer> {
+    if (this.refused) return Promise.reject(notAllowed(exchange.endpoint));
     return this.attempt(exchange, true);
   }
 
@@ -152,8 +163,18 @@ export class Transport {
   }
 }
 
+/** Plain words only: nothing of what a foreign server or its network said reaches the message (issue 15). */
+function notAllowed(endpoint: string): NcentralError {
+  return new NcentralError(
+    'notAllowed',
+    'The N-central address is not allowed: this service connects only to public addresses and to hosts its operator lists in NCENTRAL_ALLOWED_HOSTS.',
+    { endpoint, retryable: false },
+  );
+}
+
 function describeSocketError(error: Error & { code?: string }, endpoint: string): NcentralError {
   const code = error.code ?? '';
+  if (code === NOT_ALLOWED_CODE) return notAllowed(endpoint);
   if (TLS_CODES.has(code) || code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_')) {
     const why =
       code === 'DEPTH_ZERO_SELF_SIGNED_CERT' || code === 'SELF_SIGNED_CERT_IN_CHAIN'
@@ -162,15 +183,9 @@ function describeSocketError(error: Error & { code?: string }, endpoint: string)
           ? 'its certificate does not name this host'
           : code === 'CERT_HAS_EXPIRED'
             ? 'its certificate has expired'
-            : `its certificate could not be verified (${code})`;
+            : 'its certificate could not be verified';
     return new NcentralError('tls', `The TLS connection to N-central was refused: ${why}.`, { endpoint, retryable: false });
   }
-  if (code === 'ENOTFOUND') {
-    return new NcentralError('network', 'The N-central host name does not resolve (DNS).', { endpoint, retryable: false });
-  }
-  if (code === 'ECONNREFUSED') {
-    return new NcentralError('network', 'N-central refused the connection (nothing listens on that address and port).', { endpoint });
-  }
-  const what = code === '' ? 'the connection failed' : `the connection failed (${code})`;
-  return new NcentralError('network', `Calling N-central ${endpoint}: ${what}.`, { endpoint });
+  // Refused, unresolvable and reset look alike on purpose: telling them apart would make verify a port scanner.
+  return new NcentralError('network', `N-central could not be reached (${endpoint}).`, { endpoint, retryable: code !== 'ENOTFOUND' });
 }

@@ -9,6 +9,7 @@ import { NcentralError } from './client-error.js';
 
 export type VerifyProblemCode =
   | 'badUrl'
+  | 'notAllowed'
   | 'tls'
   | 'unreachable'
   | 'badToken'
@@ -67,11 +68,14 @@ function problemFor(error: unknown, stage: 'server' | 'token' | 'customers' | 'd
   switch (error.kind) {
     case 'badUrl':
       return { code: 'badUrl', message: error.message };
+    case 'notAllowed':
+      return { code: 'notAllowed', message: error.message };
     case 'tls':
       return { code: 'tls', message: `${error.message} N-central must present a certificate from a trusted CA; for a private CA, add its bundle.` };
     case 'network':
     case 'timeout':
-      return { code: 'unreachable', message: `N-central could not be reached: ${error.message}` };
+      // One sentence for refused, unresolvable and silent alike (issue 15: no port scanner).
+      return { code: 'unreachable', message: 'N-central could not be reached at that address. Check the address and port, and that N-central accepts connections from this service.' };
     case 'passwordExpired':
       return { code: 'passwordExpired', message: error.message };
     case 'auth':

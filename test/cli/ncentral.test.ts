@@ -8,12 +8,12 @@ import { insertPortalClients } from '../../src/store/portal-clients.js';
 import { buildTestApp } from '../helpers/app.js';
 import { createTestTenant } from '../helpers/tenants.js';
 import { startFakeNcentral, type FakeNcentral } from '../fakes/ncentral.js';
-import { acmeEstate, ENCRYPTION_KEY } from '../ncentral/fake-app.js';
+import { acmeEstate, FAKE_ENV } from '../ncentral/fake-app.js';
 
 async function setup(t: Test) {
   const fake = await startFakeNcentral({ estate: acmeEstate() });
   t.teardown(() => fake.close());
-  const testApp = await buildTestApp(t, { env: { ENCRYPTION_KEY } });
+  const testApp = await buildTestApp(t, { env: FAKE_ENV });
   const { tenantId } = await createTestTenant(testApp);
   const dir = mkdtempSync(join(tmpdir(), 'ncentral-cli-'));
   writeFileSync(join(dir, 'token'), `${fake.userApiToken}\n`);

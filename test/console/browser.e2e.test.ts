@@ -1,6 +1,7 @@
 import t from 'tap';
 import { randomBytes } from 'node:crypto';
 import { restConnector } from '../../src/ncentral/connector.js';
+import { LOOPBACK_ALLOWED, LOOPBACK_HOSTS } from '../helpers/ncentral.js';
 import { insertPortalClients } from '../../src/store/portal-clients.js';
 import { createTestAdmin } from '../helpers/admin.js';
 import { buildTestApp } from '../helpers/app.js';
@@ -17,7 +18,7 @@ if (!chromiumPresent()) {
 } else {
   const ENCRYPTION_KEY = randomBytes(32).toString('hex');
   // PUBLIC_BASE_URL unset: links and the Tenant URL come from the request's own host (127.0.0.1:port).
-  const env = { PUBLIC_BASE_URL: '', ENCRYPTION_KEY };
+  const env = { PUBLIC_BASE_URL: '', ENCRYPTION_KEY, NCENTRAL_ALLOWED_HOSTS: LOOPBACK_HOSTS };
 
   async function signIn(page: Page, base: string, token: string) {
     await page.goto(`${base}/console`);
@@ -74,7 +75,7 @@ if (!chromiumPresent()) {
     const browser = await launchChromium(t);
     const fake = await startFakeNcentral({ estate: acmeEstate() });
     t.teardown(() => fake.close());
-    const ncentralConnector = restConnector({ backoff: { baseMs: 5, capMs: 50 }, pageSize: 2 });
+    const ncentralConnector = restConnector({ backoff: { baseMs: 5, capMs: 50 }, pageSize: 2, allowedHosts: LOOPBACK_ALLOWED });
     const testApp = await buildTestApp(t, { env, appOptions: { ncentralConnector } });
     const tenant = await createTestTenant(testApp, 'Acme MSP E2E');
     const admin = await createTestAdmin(testApp, tenant.tenantId, 'admin');

@@ -3,7 +3,8 @@ import { ConsoleBrowser, fakeAdminTokens, signInWithToken } from '../helpers/con
 import { createTestTenant } from '../helpers/tenants.js';
 import { buildTestApp } from '../helpers/app.js';
 import { restConnector } from '../../src/ncentral/connector.js';
-import { acmeEstate, ENCRYPTION_KEY } from '../ncentral/fake-app.js';
+import { acmeEstate, FAKE_ENV } from '../ncentral/fake-app.js';
+import { LOOPBACK_ALLOWED } from '../helpers/ncentral.js';
 import { startFakeNcentral } from '../fakes/ncentral.js';
 
 async function setup(t: { teardown(fn: () => unknown): void }) {
@@ -11,8 +12,11 @@ async function setup(t: { teardown(fn: () => unknown): void }) {
   t.teardown(() => fake.close());
   const tokens: Parameters<typeof fakeAdminTokens>[0] = {};
   const testApp = await buildTestApp(t, {
-    env: { ENCRYPTION_KEY },
-    appOptions: { consoleAdminTokens: (tok) => fakeAdminTokens(tokens)(tok), ncentralConnector: restConnector({ backoff: { baseMs: 5, capMs: 50 }, pageSize: 2 }) },
+    env: FAKE_ENV,
+    appOptions: {
+      consoleAdminTokens: (tok) => fakeAdminTokens(tokens)(tok),
+      ncentralConnector: restConnector({ backoff: { baseMs: 5, capMs: 50 }, pageSize: 2, allowedHosts: LOOPBACK_ALLOWED }),
+    },
   });
   const mine = await createTestTenant(testApp);
   const theirs = await createTestTenant(testApp);

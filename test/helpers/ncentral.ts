@@ -1,3 +1,4 @@
+import { parseAllowedHosts, type AllowedHosts } from '../../src/ncentral/allowed-hosts.js';
 import type { NcClientEvent } from '../../src/ncentral/api-types.js';
 import { NcentralClient, type NcentralClientOptions } from '../../src/ncentral/client.js';
 import { generateEstate, startFakeNcentral, type FakeEstate, type FakeNcentral, type FakeNcentralOptions } from '../fakes/ncentral.js';
@@ -13,6 +14,17 @@ export interface FakeConnection {
   sleeps: number[];
   events: NcClientEvent[];
 }
+
+/** NCENTRAL_ALLOWED_HOSTS for tests: the fakes listen on 127.0.0.1, which the default (public only) refuses. */
+export const LOOPBACK_HOSTS = '127.0.0.1, ::1, localhost';
+
+export function allowedHosts(text: string): AllowedHosts {
+  const parsed = parseAllowedHosts(text);
+  if (!parsed.ok) throw new Error(`bad allow-list ${text}: ${parsed.entry} ${parsed.reason}`);
+  return parsed.value;
+}
+
+export const LOOPBACK_ALLOWED = allowedHosts(LOOPBACK_HOSTS);
 
 /**
  * A fake N-central and a client pointed at it (trusting the fake's private CA), torn down with the test.
@@ -32,6 +44,7 @@ export async function connectToFake(
     userApiToken: fake.userApiToken,
     caPem: fake.caPem,
     allowPlainHttp: fake.url.startsWith('http:'),
+    allowedHosts: LOOPBACK_ALLOWED,
     sleep: async (ms) => {
       sleeps.push(ms);
     },

@@ -2,6 +2,7 @@ import t, { type Test } from 'tap';
 import { listAssets } from '../../src/store/assets.js';
 import { listPortalClients } from '../../src/store/portal-clients.js';
 import { createTestAdmin } from '../helpers/admin.js';
+import { LOOPBACK_HOSTS } from '../helpers/ncentral.js';
 import { dumpDatabase, fakeApp, type FakeApp } from './fake-app.js';
 
 type Json = Record<string, unknown>;
@@ -27,7 +28,7 @@ async function verified(t: Test, options = {}) {
 }
 
 t.test('connecting without ENCRYPTION_KEY is refused with a clear message', async (t) => {
-  const a = await fakeApp(t, {}, {});
+  const a = await fakeApp(t, {}, { NCENTRAL_ALLOWED_HOSTS: LOOPBACK_HOSTS });
   const res = await call(a, 'PUT', '/connection', { url: a.fake.url, token: a.fake.userApiToken });
   t.equal(res.status, 503);
   t.match(res.body['message'], /ENCRYPTION_KEY is not set/);

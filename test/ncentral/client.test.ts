@@ -374,8 +374,10 @@ t.test('NODE_EXTRA_CA_CERTS keeps working when no CA bundle is configured', asyn
   const fake = await startFakeNcentral({ estate: estate40() });
   t.teardown(() => fake.close());
   const clientModule = fileURLToPath(new URL('../../src/ncentral/client.ts', import.meta.url));
+  const allowModule = fileURLToPath(new URL('../../src/ncentral/allowed-hosts.ts', import.meta.url));
   const script = `const { NcentralClient } = await import(${JSON.stringify(clientModule)});
-    const client = new NcentralClient({ baseUrl: process.env.NC_URL, userApiToken: 'x', maxRetries: 0 });
+    const { parseAllowedHosts } = await import(${JSON.stringify(allowModule)});
+    const client = new NcentralClient({ baseUrl: process.env.NC_URL, userApiToken: 'x', maxRetries: 0, allowedHosts: parseAllowedHosts('127.0.0.1').value });
     try { console.log(JSON.stringify(await client.serverInfo())); } catch (e) { console.log(JSON.stringify({ kind: e.kind })); }
     await client.close();`;
   const run = (extra: Record<string, string>) =>

@@ -5,6 +5,7 @@ import { insertPortalClients } from '../../src/store/portal-clients.js';
 import { buildTestApp, type TestApp } from '../helpers/app.js';
 import { createTestAdmin } from '../helpers/admin.js';
 import { createTestTenant } from '../helpers/tenants.js';
+import { allowedHosts, LOOPBACK_HOSTS } from '../helpers/ncentral.js';
 import { FakeEstate, startFakeNcentral, type FakeNcentral, type FakeNcentralOptions } from '../fakes/ncentral.js';
 
 interface TestLike {
@@ -42,11 +43,20 @@ export function acmeEstate(): FakeEstate {
   return e;
 }
 
-export async function fakeApp(t: TestLike, options: Partial<FakeNcentralOptions> = {}, env: Record<string, string> = { ENCRYPTION_KEY }): Promise<FakeApp> {
+/** The env of an app whose N-central is a fake on 127.0.0.1: the loopback is listed in NCENTRAL_ALLOWED_HOSTS. */
+export const FAKE_ENV: Record<string, string> = { ENCRYPTION_KEY, NCENTRAL_ALLOWED_HOSTS: LOOPBACK_HOSTS };
+
+export async function fakeApp(t: TestLike, options: Partial<FakeNcentralOptions> = {}, env: Record<string, string> = FAKE_ENV): Promise<FakeApp> {
   const fake = await startFakeNcentral({ estate: acmeEstate(), ...options });
   t.teardown(() => fake.close());
-  // Quick retries so injected faults do not slow the suite; everything else as in production.
-  const real = restConnector({ backoff: { baseMs: 5, capMs: 50 }, concurrencyPerEndpoint: 3, pageSize: 2 });
+  // Quick retries so injected faults do not slow the suite; everything else as in production, including the
+  // destination check with the app's own allow-list.
+  const real = restConnector({
+    backoff: { baseMs: 5, capMs: 50 },
+    concurrencyPerEndpoint: 3,
+    pageSize: 2,
+    allowedHosts: allowedHosts(env['NCENTRAL_ALLOWED_HOSTS'] ?? ''),
+  });
   const hooks: FakeApp['hooks'] = { afterDevicePage: undefined };
   const connector: NcentralConnector = {
     verify: (s) => real.verify(s),

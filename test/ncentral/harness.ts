@@ -9,6 +9,7 @@ import { insertTenant } from '../../src/store/tenants.js';
 import type { DB } from '../../src/store/tables.js';
 import type { Kysely } from 'kysely';
 import { testClock, type TestClock } from '../helpers/clock.js';
+import { allowedHosts } from '../helpers/ncentral.js';
 import { sharedTestDatabase } from '../helpers/database.js';
 import { memorySource, type MemoryEstate, type MemorySource } from './memory-source.js';
 
@@ -41,7 +42,7 @@ export async function memoryHarness(estate: MemoryEstate, options: { assetsUnder
     open: () => source,
     verify: async () => ({ ok: true, ncentralVersion: '2025.1.0.1', customers: estate.customers.length, devices: estate.devices.length, problems: [] }),
   };
-  const service = new NcentralService({ db, clock, log: createLogger('debug', sink), encryptionKey: randomBytes(32), connector });
+  const service = new NcentralService({ db, clock, log: createLogger('debug', sink), encryptionKey: randomBytes(32), connector, allowedHosts: allowedHosts('nc.example.com') });
   const tenant = await insertTenant(db, { id: randomUUID(), name: `t-${randomUUID()}`, createdAt: clock.now() });
   await service.connect(tenant.id, {
     url: 'https://nc.example.com',

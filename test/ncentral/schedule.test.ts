@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import t from 'tap';
 import { nightlyCron, parseSyncTime } from '../../src/ncentral/schedule.js';
+import { PUBLIC_ONLY } from '../../src/ncentral/allowed-hosts.js';
 import { NcentralService } from '../../src/ncentral/service.js';
 import { InProcessScheduler } from '../../src/scheduler/in-process.js';
 import { PgBossScheduler } from '../../src/scheduler/pg-boss.js';
@@ -50,7 +51,7 @@ t.test('with two instances on one PostgreSQL a scheduled run happens once', { sk
   t.teardown(() => adminQuery(pgUrl as string, `drop schema if exists ${schema} cascade`));
   const fires: string[] = [];
   const instances = [h.db, second.db].map((db, i) => {
-    const service = new NcentralService({ db, clock: { now: () => new Date() }, log: createLogger('silent'), encryptionKey: (h.service as unknown as { deps: { encryptionKey: Buffer } }).deps.encryptionKey, connector: { open: () => h.source, verify: async () => ({ ok: true, ncentralVersion: null, customers: 0, devices: 0, problems: [] }) } });
+    const service = new NcentralService({ db, clock: { now: () => new Date() }, log: createLogger('silent'), encryptionKey: (h.service as unknown as { deps: { encryptionKey: Buffer } }).deps.encryptionKey, connector: { open: () => h.source, verify: async () => ({ ok: true, ncentralVersion: null, customers: 0, devices: 0, problems: [] }) }, allowedHosts: PUBLIC_ONLY });
     const scheduler = new PgBossScheduler({ connectionString: pgUrl as string, schema, log: createLogger('silent'), pollSeconds: 1 });
     const wrapped = {
       register: (name: string, cron: string, tz: string, handler: (job: { id: string }) => Promise<void>) =>

@@ -4,7 +4,7 @@ import t from 'tap';
 import { NcentralClient } from '../../src/ncentral/client.js';
 import { verifyConnection, versionAtLeast } from '../../src/ncentral/verify.js';
 import { generateEstate } from '../fakes/ncentral.js';
-import { connectToFake } from '../helpers/ncentral.js';
+import { connectToFake, LOOPBACK_ALLOWED } from '../helpers/ncentral.js';
 
 const estate = () => generateEstate({ customers: 3, sitesPerCustomer: 1, devices: 12 });
 const codes = (result: { problems: { code: string }[] }) => result.problems.map((p) => p.code);
@@ -32,7 +32,7 @@ t.test('an address that answers but is not N-central is reported as badUrl', asy
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())));
-  const client = new NcentralClient({ baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, userApiToken: 'x', allowPlainHttp: true });
+  const client = new NcentralClient({ baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, userApiToken: 'x', allowPlainHttp: true, allowedHosts: LOOPBACK_ALLOWED });
   t.teardown(() => client.close());
   const result = await verifyConnection(client);
   t.same(codes(result), ['badUrl']);
@@ -46,7 +46,7 @@ t.test('an address whose server-info is JSON without any version is reported as 
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())));
-  const client = new NcentralClient({ baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, userApiToken: 'x', allowPlainHttp: true });
+  const client = new NcentralClient({ baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, userApiToken: 'x', allowPlainHttp: true, allowedHosts: LOOPBACK_ALLOWED });
   t.teardown(() => client.close());
   t.same(codes(await verifyConnection(client)), ['badUrl']);
 });
@@ -58,7 +58,7 @@ t.test('a server-info that asks for a token does not stop verify from checking t
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())));
-  const client = new NcentralClient({ baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, userApiToken: 'x', allowPlainHttp: true });
+  const client = new NcentralClient({ baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, userApiToken: 'x', allowPlainHttp: true, allowedHosts: LOOPBACK_ALLOWED });
   t.teardown(() => client.close());
   const result = await verifyConnection(client);
   t.same(codes(result), ['badToken']);
@@ -77,7 +77,7 @@ t.test('nothing listening is reported as unreachable', async (t) => {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   await new Promise<void>((resolve) => server.close(() => resolve()));
-  const client = new NcentralClient({ baseUrl: `https://127.0.0.1:${port}`, userApiToken: 'x', sleep: async () => {} });
+  const client = new NcentralClient({ baseUrl: `https://127.0.0.1:${port}`, userApiToken: 'x', allowedHosts: LOOPBACK_ALLOWED, sleep: async () => {} });
   t.teardown(() => client.close());
   const result = await verifyConnection(client);
   t.same(codes(result), ['unreachable']);
