@@ -47,3 +47,10 @@ t.test('the README documents every configuration variable', async (t) => {
   const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
   for (const name of configVariableNames()) t.match(readme, new RegExp(`\\| \`${name}\` \\|`), `${name} is in the README`);
 });
+
+t.test('NCENTRAL_ALLOWED_HOSTS: unset allows public addresses only; a bad entry is refused naming it', async (t) => {
+  t.same(loadConfig({}).ncentralAllowedHosts, { names: new Set(), suffixes: [], ranges: [] });
+  t.same([...loadConfig({ NCENTRAL_ALLOWED_HOSTS: 'nc.msp.example, 10.20.0.0/16' }).ncentralAllowedHosts.names], ['nc.msp.example']);
+  t.throws(() => loadConfig({ NCENTRAL_ALLOWED_HOSTS: 'nc.msp.example, 10.0.0.0/33' }), /^NCENTRAL_ALLOWED_HOSTS: entry "10\.0\.0\.0\/33" is not a valid IP address or CIDR range$/);
+  t.throws(() => loadConfig({ NCENTRAL_ALLOWED_HOSTS: '*.com' }), /NCENTRAL_ALLOWED_HOSTS: entry "\*\.com" must look like \*\.example\.com/);
+});

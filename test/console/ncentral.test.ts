@@ -39,6 +39,14 @@ t.test('an address that is not https is refused on the form with the reason', as
   t.match(res.body, 'class="notice bad"');
 });
 
+t.test('an internal address the operator has not listed is refused on the form in plain words', async (t) => {
+  const { connect } = await setup(t);
+  const res = await connect({ url: 'https://10.0.0.1' });
+  t.equal(res.statusCode, 400);
+  t.match(res.body, /10\.0\.0\.1 is not allowed: it must be a public address/);
+  t.match(res.body, 'class="notice bad"');
+});
+
 t.test('Verify says in plain words when the token is refused', async (t) => {
   const { connect, admin, fake } = await setup(t);
   t.equal((await connect()).statusCode, 303);
