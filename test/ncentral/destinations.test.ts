@@ -30,7 +30,7 @@ const put = async (a: { app: FastifyInstance; headers: Record<string, string> },
   return { status: res.statusCode, body: res.json<Json>() };
 };
 
-const INTERNAL = ['https://127.0.0.1', 'https://10.0.0.1', 'https://169.254.169.254', 'https://[::1]', 'https://[::ffff:127.0.0.1]:8443', 'https://0.0.0.0', 'https://localhost:8443'];
+const INTERNAL = ['https://127.0.0.1', 'https://127.1', 'https://0x7f000001', 'https://2130706433', 'https://[0:0::1]', 'https://10.0.0.1', 'https://169.254.169.254', 'https://[::1]', 'https://[::ffff:127.0.0.1]:8443', 'https://0.0.0.0', 'https://localhost:8443'];
 
 t.test('saving an internal address is refused by default with a 400 in plain words', async (t) => {
   const a = await fakeApp(t, {}, { ENCRYPTION_KEY });
