@@ -1,7 +1,7 @@
 import t from 'tap';
 import { randomUUID } from 'node:crypto';
 import { buildTestApp } from '../helpers/app.js';
-import { ConsoleBrowser } from '../helpers/console.js';
+import { ConsoleBrowser, oidcSignIn } from '../helpers/console.js';
 import { createTestTenant } from '../helpers/tenants.js';
 import { startFakeOidcProvider, type FakeOidcProvider } from '../fakes/oidc-provider.js';
 import { testClock } from '../helpers/clock.js';
@@ -21,16 +21,6 @@ async function setup(t: TestLike, env: (p: FakeOidcProvider, tenantName: string)
   });
   const tenant = await createTestTenant(testApp, tenantName);
   return { ...testApp, provider, tenant, tenantName, browser: new ConsoleBrowser(testApp.app) };
-}
-
-/** Start → the provider's authorize endpoint (which signs in the chosen person) → our callback, as a browser would. */
-async function oidcSignIn(browser: ConsoleBrowser, tamper?: (callback: URL) => void) {
-  const start = await browser.get('/console/sign-in/oidc');
-  if (start.statusCode !== 303) throw new Error(`start answered ${start.statusCode}`);
-  const authorize = await fetch(String(start.headers.location), { redirect: 'manual' });
-  const callback = new URL(String(authorize.headers.get('location')));
-  tamper?.(callback);
-  return browser.get(`${callback.pathname}${callback.search}`);
 }
 
 t.test('a person on the allow-list signs in with OIDC (code flow, PKCE, nonce) and lands in their tenant', async (t) => {
