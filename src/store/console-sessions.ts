@@ -104,6 +104,17 @@ export async function revokeConsoleSession(db: Db, idHash: string, at: Date): Pr
   return result.numUpdatedRows > 0n;
 }
 
+/** Every live session bound to the tenant (service-wide operators' sessions belong to none). */
+export async function revokeTenantConsoleSessions(db: Db, tenantId: string, at: Date): Promise<number> {
+  const result = await db
+    .updateTable('console_sessions')
+    .set({ revoked_at: at })
+    .where('tenant_id', '=', tenantId)
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
+
 /** Deletes at most `limit` sessions that expired before `before`; a revoked session goes once it has expired too. */
 export async function deleteExpiredConsoleSessions(db: Db, before: Date, limit: number): Promise<number> {
   const result = await db

@@ -90,12 +90,12 @@ t.test("a disabled tenant's admin tokens stop working at once, and work again wh
   const admin = await createTestAdmin(testApp, tenant.tenantId);
   const serviceWide = await createTestAdmin(testApp);
   t.equal((await testApp.app.inject({ method: 'GET', url, headers: admin.headers })).statusCode, 200);
-  await setTenantEnabled({ db: testApp.deps.database.db }, tenant.tenantId, false);
+  await setTenantEnabled({ db: testApp.deps.database.db, clock: testApp.deps.clock }, tenant.tenantId, false);
   const after = await testApp.app.inject({ method: 'GET', url, headers: admin.headers });
   t.equal(after.statusCode, 401);
   t.match(after.headers['www-authenticate'], /error="invalid_token"/);
   t.equal((await testApp.app.inject({ method: 'GET', url, headers: serviceWide.headers })).statusCode, 200, 'a service-wide token is no tenant\'s');
-  await setTenantEnabled({ db: testApp.deps.database.db }, tenant.tenantId, true);
+  await setTenantEnabled({ db: testApp.deps.database.db, clock: testApp.deps.clock }, tenant.tenantId, true);
   t.equal((await testApp.app.inject({ method: 'GET', url, headers: admin.headers })).statusCode, 200);
 });
 
