@@ -93,25 +93,26 @@ export function mapIdentity(claims: Claims, rules: MappingRules): IdentityMappin
   return { kind: 'refused', identity, reason: 'Your account is not mapped to any tenant of this service.' };
 }
 
-/** Longest claim string and most array entries kept in a console session's record. */
+/** Longest claim string kept in a console session's record (e-mail addresses are at most 254). */
 const MAX_CLAIM_CHARS = 1024;
-const MAX_CLAIM_VALUES = 64;
 
 /**
  * The claims mapIdentity reads, kept with the console session so every request can map the person again against
- * the allow-list of the moment (an allow-list change then ends their session). Oversized values are left out:
- * mapping without them can only refuse, never widen.
+ * the rules of the moment (an allow-list change then ends their session). Kept small without changing the
+ * outcome: of the role claim only whether it holds `admin`, of the tenant claim at most two values (one maps,
+ * two refuse); an oversized string is left out, which can only make mapping refuse, never widen it.
  */
 export function identityClaims(claims: Claims, rules: Pick<OidcConfig, 'tenantClaim' | 'roleClaim'>): Claims {
   const kept: Claims = {};
-  const names = ['iss', 'sub', 'oid', 'tid', 'email', 'email_verified', 'preferred_username', 'upn', rules.tenantClaim, rules.roleClaim];
-  for (const name of names) {
-    if (name === undefined || !(name in claims)) continue;
+  const short = (v: unknown): v is string => typeof v === 'string' && v.length <= MAX_CLAIM_CHARS;
+  for (const name of ['iss', 'sub', 'oid', 'tid', 'email', 'email_verified', 'preferred_username', 'upn']) {
     const v = claims[name];
-    if (typeof v === 'boolean' || (typeof v === 'string' && v.length <= MAX_CLAIM_CHARS)) kept[name] = v;
-    else if (Array.isArray(v) && v.length <= MAX_CLAIM_VALUES) {
-      kept[name] = v.filter((x): x is string => typeof x === 'string' && x.length <= MAX_CLAIM_CHARS);
-    }
+    if (typeof v === 'boolean' || short(v)) kept[name] = v;
+  }
+  const { tenantClaim, roleClaim } = rules;
+  if (tenantClaim && tenantClaim in claims) kept[tenantClaim] = claimValues(claims, tenantClaim).filter(short).slice(0, 2);
+  if (roleClaim && roleClaim !== tenantClaim && roleClaim in claims) {
+    kept[roleClaim] = claimValues(claims, roleClaim).some((r) => r.toLowerCase() === 'admin') ? ['admin'] : [];
   }
   return kept;
 }

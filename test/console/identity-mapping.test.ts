@@ -75,12 +75,16 @@ t.test('without a vouched-for name the identity shown is the object id, else the
   t.match(mapIdentity({ sub: 's', oid: 'ABC-123', email: 'someone@contoso.com' }, rules), { kind: 'mapped', identity: 'oid:abc-123' });
 });
 
-t.test('the claims kept with a session are the ones mapping reads, bounded', async (t) => {
-  const kept = identityClaims(
-    { iss: TRUSTED, sub: 's', email: 'a@b.example', email_verified: true, name: 'A', portal_tenant: 'T', roles: ['admin', 7], big: 'x', upn: 'u'.repeat(5000) },
-    { tenantClaim: 'portal_tenant', roleClaim: 'roles' },
-  );
-  t.same(kept, { iss: TRUSTED, sub: 's', email: 'a@b.example', email_verified: true, portal_tenant: 'T', roles: ['admin'] });
+t.test('the claims kept with a session are the ones mapping reads, kept small, and map the same', async (t) => {
+  const claimRules = { allowList: [], tenantClaim: 'portal_tenant', roleClaim: 'roles', trustedEmailIssuers: [] };
+  const roles = [...Array.from({ length: 500 }, (_, i) => `role-${i}`), 'Admin', 7];
+  const claims = { iss: TRUSTED, sub: 's', email: 'a@b.example', email_verified: true, name: 'A', portal_tenant: 'T', roles, big: 'x', upn: 'u'.repeat(5000) };
+  const kept = identityClaims(claims, claimRules);
+  t.same(kept, { iss: TRUSTED, sub: 's', email: 'a@b.example', email_verified: true, portal_tenant: ['T'], roles: ['admin'] });
+  t.same(mapIdentity(kept, claimRules), mapIdentity(claims, claimRules));
+  const several = { sub: 's', portal_tenant: ['A', 'B', 'C'], roles: 'viewer' };
+  t.match(mapIdentity(identityClaims(several, claimRules), claimRules), { kind: 'refused', reason: /exactly one/ }, 'several tenants still refuse');
+  t.same(identityClaims(several, claimRules), { sub: 's', portal_tenant: ['A', 'B'], roles: [] });
 });
 
 t.test('a malformed allow-list entry is refused at start with the variable named', async (t) => {
