@@ -59,6 +59,7 @@ export const ConfigSchema = Type.Object({
   OIDC_TENANT_CLAIM: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_.:/-]{1,200}$', description: 'a claim name' })),
   OIDC_ROLE_CLAIM: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_.:/-]{1,200}$', description: 'a claim name' })),
   OIDC_ALLOW_LIST: Type.Optional(Type.String({ minLength: 1, description: 'entries `who=tenant:role`, separated by `;`, `,` or new lines' })),
+  OIDC_TRUSTED_EMAIL_ISSUERS: Type.Optional(Type.String({ minLength: 1, description: 'issuer URLs separated by spaces or commas' })),
   ACCESS_TOKEN_TTL_SECONDS: Type.Optional(PositiveInt(60, 86_400)),
   TOKEN_RATE_LIMIT_PER_CLIENT: Type.Optional(PositiveInt(1, 1_000_000)),
   TOKEN_RATE_LIMIT_PER_ADDRESS: Type.Optional(PositiveInt(1, 1_000_000)),
@@ -140,6 +141,11 @@ export interface OidcConfig {
   tenantClaim: string | undefined;
   roleClaim: string | undefined;
   allowList: AllowListEntry[];
+  /**
+   * Issuers (no trailing slash) whose `email`, `preferred_username` and `upn` the organisation assigns and users
+   * cannot choose: those names match allow-list entries even without `email_verified: true`.
+   */
+  trustedEmailIssuers: string[];
 }
 
 export class ConfigError extends Error {
@@ -226,7 +232,19 @@ function oidcConfig(c: RawConfig): OidcConfig | undefined {
     tenantClaim: c.OIDC_TENANT_CLAIM,
     roleClaim: c.OIDC_ROLE_CLAIM,
     allowList,
+    trustedEmailIssuers: c.OIDC_TRUSTED_EMAIL_ISSUERS === undefined ? [] : parseIssuerList(c.OIDC_TRUSTED_EMAIL_ISSUERS),
   };
+}
+
+/** `https://idp.example.com https://login.example.org/abc/v2.0`: compared with the id_token's `iss` without trailing slashes. */
+function parseIssuerList(text: string): string[] {
+  return text
+    .split(/[\s,]+/)
+    .filter(Boolean)
+    .map((issuer) => {
+      if (!/^https?:\/\/[^/]+/.test(issuer)) throw new ConfigError('OIDC_TRUSTED_EMAIL_ISSUERS', `${JSON.stringify(issuer)} is not an http(s) issuer URL`);
+      return issuer.replace(/\/+$/, '');
+    });
 }
 
 /** `alice@contoso.com=Contoso:admin; *@contoso.com=Contoso:viewer; oid:1234…=*:admin` */

@@ -59,13 +59,15 @@ export async function createAdminToken(
   return { id, token, tenantId, role };
 }
 
-/** The principal a presented admin token stands for, or undefined when it is unknown, wrong or revoked. */
+/** The principal a presented admin token stands for, or undefined when it is unknown, wrong, revoked or its tenant disabled. */
 export async function authenticateAdminToken(deps: TokenDeps, token: string): Promise<AdminPrincipal | undefined> {
   const parsed = parseAdminToken(token);
   if (!parsed) return undefined;
   const row = await findAdminTokenById(deps.db, parsed.id);
   if (!row || !(deps.hasher ?? adminTokenHasher).verify(parsed.secret, row.token_hash)) return undefined;
   if (row.revoked_at !== null && row.revoked_at <= deps.clock.now()) return undefined;
+  // A disabled tenant's operators are locked out with its SCIM clients (issue 15 item 7).
+  if (row.tenant_id !== null && row.tenant_status !== 'active') return undefined;
   await touchAdminToken(deps.db, row.id, deps.clock.now(), 60_000);
   return { kind: 'admin', tenantId: row.tenant_id, subject: `admin-token:${row.id}`, role: row.role };
 }

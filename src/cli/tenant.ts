@@ -37,7 +37,12 @@ export const tenantCommand: CommandGroup = {
         const tenant = await orFail(setTenantEnabled(await tenantDeps(ctx), target, action === 'enable'));
         emit(ctx, { id: tenant.id, name: tenant.name, status: tenant.status }, [
           `tenant "${tenant.name}" is ${tenant.status}`,
-          ...(action === 'disable' ? ['its clients get no new tokens; issued tokens and secret tokens stop working within CREDENTIAL_RECHECK_SECONDS'] : []),
+          ...(action === 'disable'
+            ? [
+                'its clients get no new tokens; issued tokens and secret tokens stop working within CREDENTIAL_RECHECK_SECONDS',
+                'its admin tokens and console sessions stop working at once',
+              ]
+            : []),
         ]);
         return 0;
       }

@@ -5,6 +5,7 @@ import type { NcentralService } from '../ncentral/service.js';
 import { HttpFailure } from '../http/errors.js';
 import type { SafeHtml } from './html.js';
 import type { OidcProvider } from './oidc.js';
+import type { ConsoleSessionService } from './session-service.js';
 import { decodeSession, encodeSession, type ConsoleSession, type SignedInUser } from './session.js';
 
 /** Who an admin token belongs to; null when the token is unknown, revoked or expired. */
@@ -29,6 +30,8 @@ export interface ConsoleOptions {
 /** What every console route module receives. */
 export interface ConsoleContext extends ConsoleOptions {
   cookie: CookieSettings;
+  /** The server-side session records: opened at sign-in, checked on every request, revoked at sign-out. */
+  sessions: ConsoleSessionService;
   /** The discovered OpenID provider, when OIDC is configured and discovery succeeded. */
   oidc: OidcProvider | undefined;
   /** Why OIDC is configured but unavailable (discovery failed at start), shown on the sign-in page. */

@@ -5,10 +5,10 @@ import helmet from '@fastify/helmet';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { HttpFailure } from '../http/errors.js';
 import { SCRIPT, SCRIPT_PATH, STYLESHEET, STYLESHEET_PATH } from './assets.js';
-import { adminTokenStillValid } from './admin-token-check-service.js';
-import { clearSession, cookieSettings, readSession, type Access, type ConsoleContext, type ConsoleOptions } from './context.js';
+import { clearSession, cookieSettings, readSession, writeSession, type Access, type ConsoleContext, type ConsoleOptions } from './context.js';
 import { discoverProvider, OidcDiscoveryError, type OidcProvider } from './oidc.js';
 import { sameToken } from './session.js';
+import { createConsoleSessionService } from './session-service.js';
 import { credentialsRoutes } from './credentials-routes.js';
 import { logsRoutes } from './logs-routes.js';
 import { ncentralRoutes } from './ncentral-routes.js';
@@ -56,18 +56,29 @@ export async function consolePlugin(app: FastifyInstance, options: ConsoleOption
 
   app.decorateRequest('consoleSession', null);
 
+  const sessions = createConsoleSessionService(options.deps);
+
   app.addHook('onRequest', async (request, reply) => {
-    request.consoleSession = readSession(request, cookie, clock.now());
-    const tokenId = request.consoleSession?.user?.tokenId;
-    if (tokenId && !(await adminTokenStillValid(options.deps.database.db, tokenId, clock.now()))) {
-      clearSession(reply, cookie);
+    const now = clock.now();
+    const session = readSession(request, cookie, now);
+    request.consoleSession = session;
+    const isAsset = request.url.startsWith('/console/assets/');
+    // The cookie says who; the server-side record says whether that still stands (assets need no one).
+    if (session?.user && !isAsset) {
+      const verdict = session.sid ? await sessions.check(session.sid, session.user) : ({ kind: 'ended', reason: 'unknown' } as const);
+      if (verdict.kind === 'ended') {
+        request.log.info({ reason: verdict.reason, via: session.user.via }, 'console session ended');
+        clearSession(reply, cookie);
+      } else if (verdict.kind === 'tenant-unavailable') {
+        writeSession(reply, cookie, { ...session, user: { ...session.user, tenantId: null, tenantName: null } }, now);
+      }
     }
     const user = request.consoleSession?.user;
     if (user?.tenantId) {
       request.principal = { kind: 'admin', tenantId: user.tenantId, subject: user.subject, role: user.role };
     }
     // Pages show tenant data and secrets shown once: never cached, never stored by the browser.
-    if (!request.url.startsWith('/console/assets/')) reply.header('cache-control', 'no-store');
+    if (!isAsset) reply.header('cache-control', 'no-store');
   });
 
   // CSRF: every state-changing request must echo the session's synchronizer token (OWASP CSRF cheat sheet).
@@ -135,7 +146,7 @@ export async function consolePlugin(app: FastifyInstance, options: ConsoleOption
   }
   // Built field by field: Fastify passes register() options (prefix included) to the plugin, and a child given a
   // prefix again would mount under /console/console.
-  const context: ConsoleContext = { deps: options.deps, verifyAdminToken: options.verifyAdminToken, ncentral: options.ncentral, cookie, oidc, oidcProblem };
+  const context: ConsoleContext = { deps: options.deps, verifyAdminToken: options.verifyAdminToken, ncentral: options.ncentral, cookie, sessions, oidc, oidcProblem };
   await app.register(signInRoutes, context);
   await app.register(tenantRoutes, context);
   await app.register(logsRoutes, context);

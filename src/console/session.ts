@@ -2,9 +2,11 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { ConsoleRole } from '../config.js';
 
 /**
- * What the console remembers about a browser, kept in one signed cookie (HMAC-SHA256 by @fastify/cookie): no
- * server-side store, so any replica with the same CONSOLE_SESSION_SECRET reads it. An anonymous session carries
- * only the CSRF token (the sign-in form needs one) and, during OpenID sign-in, the nonce.
+ * What the console remembers about a browser, kept in one signed cookie (HMAC-SHA256 by @fastify/cookie), so any
+ * replica with the same CONSOLE_SESSION_SECRET reads it. A signed-in session also carries the id of its
+ * server-side record (`console_sessions`), checked on every request so sign-out, revoking the admin token, an
+ * allow-list change or disabling the tenant ends it. An anonymous session carries only the CSRF token (the
+ * sign-in form needs one) and, during OpenID sign-in, the nonce.
  */
 export interface ConsoleSession {
   /** Synchronizer token every state-changing form must echo (compared in constant time). */
@@ -13,6 +15,8 @@ export interface ConsoleSession {
   expiresAt: number;
   /** Set once signed in. */
   user?: SignedInUser;
+  /** Set once signed in: the session id (256 random bits) whose SHA-256 keys the server-side record. */
+  sid?: string;
   /** OpenID Connect nonce of a sign-in in progress (OIDC Core §3.1.2.1), checked against the id_token. */
   nonce?: string;
 }
@@ -37,9 +41,9 @@ export function anonymousSession(now: Date, ttlMs: number): ConsoleSession {
   return { csrf: newToken(), expiresAt: now.getTime() + ttlMs };
 }
 
-/** Signing in starts a new session (fresh CSRF token, fresh expiry) so nothing from before sign-in carries over. */
-export function signedInSession(user: SignedInUser, now: Date, ttlMs: number): ConsoleSession {
-  return { csrf: newToken(), expiresAt: now.getTime() + ttlMs, user };
+/** Signing in starts a new session (fresh CSRF token) so nothing from before sign-in carries over. */
+export function signedInSession(user: SignedInUser, sid: string, expiresAt: Date): ConsoleSession {
+  return { csrf: newToken(), expiresAt: expiresAt.getTime(), user, sid };
 }
 
 export function encodeSession(session: ConsoleSession): string {
@@ -57,7 +61,8 @@ export function decodeSession(value: string, now: Date): ConsoleSession | undefi
   if (typeof parsed !== 'object' || parsed === null) return undefined;
   const s = parsed as Partial<ConsoleSession>;
   if (typeof s.csrf !== 'string' || typeof s.expiresAt !== 'number' || s.expiresAt <= now.getTime()) return undefined;
-  if (s.user !== undefined && !isUser(s.user)) return undefined;
+  // A signed-in cookie without a session id predates server-side sessions: it cannot be revoked, so it is none.
+  if (s.user !== undefined && (!isUser(s.user) || typeof s.sid !== 'string')) return undefined;
   return s as ConsoleSession;
 }
 

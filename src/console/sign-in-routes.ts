@@ -2,11 +2,28 @@ import oauth2, { type OAuth2Namespace } from '@fastify/oauth2';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { clearSession, formOf, type ConsoleContext, queryOf, safeNext, sendPage, writeSession } from './context.js';
 import { html, type SafeHtml } from './html.js';
-import { mapIdentity } from './identity-mapping.js';
+import { identityClaims, mapIdentity } from './identity-mapping.js';
 import { csrfField, notice, page } from './layout.js';
 import { IdTokenError, verifyIdToken, type OidcProvider } from './oidc.js';
 import { anonymousSession, newToken, signedInSession, type ConsoleSession, type SignedInUser } from './session.js';
 import { resolveTenantRef, tenantById } from './tenant-service.js';
+
+/**
+ * Opens the server-side record and writes the cookie naming it. A session the browser already had is revoked
+ * first: after signing in again, the cookie from before opens nothing.
+ */
+async function startSession(ctx: ConsoleContext, reply: FastifyReply, user: SignedInUser, claims: Record<string, unknown> | null): Promise<void> {
+  await endSession(ctx, reply.request);
+  const now = ctx.deps.clock.now();
+  const expiresAt = new Date(now.getTime() + ctx.cookie.ttlMs);
+  const sid = await ctx.sessions.open(user, claims, expiresAt);
+  writeSession(reply, ctx.cookie, signedInSession(user, sid, expiresAt), now);
+}
+
+async function endSession(ctx: ConsoleContext, request: FastifyRequest): Promise<void> {
+  const sid = request.consoleSession?.sid;
+  if (sid) await ctx.sessions.revoke(sid);
+}
 
 export async function signInRoutes(app: FastifyInstance, ctx: ConsoleContext): Promise<void> {
   const { deps, cookie } = ctx;
@@ -70,12 +87,14 @@ export async function signInRoutes(app: FastifyInstance, ctx: ConsoleContext): P
       tenantName: tenant?.name ?? null,
       serviceWide: identity.tenantId === null,
     };
-    writeSession(reply, cookie, signedInSession(user, clock.now(), ttl), clock.now());
+    await startSession(ctx, reply, user, null);
     request.log.info({ via: 'admin-token', subject: user.subject, tenantId: user.tenantId }, 'console sign-in');
     return reply.redirect(user.tenantId ? safeNext(form['next']) : '/console/tenants', 303);
   });
 
-  app.post('/sign-out', { config: { access: 'public' } }, async (_request, reply) => {
+  // Revokes the server-side record, so a copy of the cookie kept anywhere stops working too.
+  app.post('/sign-out', { config: { access: 'public' } }, async (request, reply) => {
+    await endSession(ctx, request);
     clearSession(reply, cookie);
     return reply.redirect('/console/sign-in', 303);
   });
@@ -116,6 +135,8 @@ async function oidcRoutes(app: FastifyInstance, ctx: ConsoleContext & { provider
 
   app.get('/sign-in/oidc', { config: { access: 'public' } }, async (request, reply) => {
     const base = request.consoleSession ?? anonymousSession(clock.now(), cookie.ttlMs);
+    // Starting another sign-in leaves the current one: its record is revoked, not just forgotten by this cookie.
+    await endSession(ctx, request);
     const session: ConsoleSession = { csrf: base.csrf, expiresAt: base.expiresAt, nonce: newToken() };
     const url = new URL(await flow.generateAuthorizationUri(request, reply));
     url.searchParams.set('nonce', session.nonce as string);
@@ -157,7 +178,7 @@ async function oidcRoutes(app: FastifyInstance, ctx: ConsoleContext & { provider
       tenantName: tenant?.name ?? null,
       serviceWide: mapping.tenantRef === '*',
     };
-    writeSession(reply, cookie, signedInSession(user, clock.now(), cookie.ttlMs), clock.now());
+    await startSession(ctx, reply, user, identityClaims(claims, provider.config));
     request.log.info({ via: 'oidc', subject: user.subject, tenantId: user.tenantId }, 'console sign-in');
     return reply.redirect(user.tenantId ? '/console/logs' : '/console/tenants', 303);
   });

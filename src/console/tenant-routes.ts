@@ -27,7 +27,7 @@ export async function tenantRoutes(app: FastifyInstance, ctx: ConsoleContext): P
           <table><thead><tr><th scope="col">Tenant</th><th scope="col">Status</th><th scope="col">Time zone</th><th scope="col"><span class="muted">Action</span></th></tr></thead>
           <tbody>${tenants.map(
             (t) => html`<tr><td>${t.name}</td><td>${t.status}</td><td>${t.time_zone}</td>
-              <td><button type="submit" name="tenantId" value="${t.id}"${t.id === user.tenantId ? html` aria-pressed="true"` : ''}>Open ${t.name}</button></td></tr>`,
+              <td>${t.status === 'active' ? html`<button type="submit" name="tenantId" value="${t.id}"${t.id === user.tenantId ? html` aria-pressed="true"` : ''}>Open ${t.name}</button>` : html`<span class="muted">disabled</span>`}</td></tr>`,
           )}</tbody></table></form>`,
       }),
     );
@@ -39,6 +39,8 @@ export async function tenantRoutes(app: FastifyInstance, ctx: ConsoleContext): P
     onlyServiceWide(user.serviceWide);
     const tenant = await tenantById(database.db, formOf(request)['tenantId'] ?? '');
     if (!tenant || !session) throw new HttpFailure({ status: 404, reason: 'notFound', detail: 'No such tenant.' });
+    // A disabled tenant's data stays closed to the console, as its credentials are to the APIs.
+    if (tenant.status !== 'active') throw new HttpFailure({ status: 403, reason: 'forbidden', detail: `Tenant ${tenant.name} is disabled.` });
     writeSession(reply, ctx.cookie, { ...session, user: { ...user, tenantId: tenant.id, tenantName: tenant.name } }, clock.now());
     return reply.redirect('/console/logs', 303);
   });

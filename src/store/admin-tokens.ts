@@ -27,8 +27,18 @@ export async function insertAdminToken(db: Db, token: NewAdminToken): Promise<Ad
     .executeTakeFirstOrThrow();
 }
 
-export async function findAdminTokenById(db: Db, id: string): Promise<AdminToken | undefined> {
-  return db.selectFrom('admin_tokens').selectAll().where('id', '=', id).executeTakeFirst();
+/** The token with its tenant's status (null for a service-wide token), so a disabled tenant's tokens can be refused. */
+export async function findAdminTokenById(
+  db: Db,
+  id: string,
+): Promise<(AdminToken & { tenant_status: 'active' | 'disabled' | null }) | undefined> {
+  return db
+    .selectFrom('admin_tokens')
+    .leftJoin('tenants', 'tenants.id', 'admin_tokens.tenant_id')
+    .selectAll('admin_tokens')
+    .select('tenants.status as tenant_status')
+    .where('admin_tokens.id', '=', id)
+    .executeTakeFirst();
 }
 
 /** Tokens of one tenant, or (tenantId undefined) all of them; the hash is never selected. */

@@ -214,6 +214,22 @@ export interface AdminTokensTable {
   revoked_at: NullableTimestamp;
 }
 
+export interface ConsoleSessionsTable {
+  /** SHA-256 (hex) of the 256-bit session id the cookie carries. */
+  id_hash: string;
+  /** Null: a service-wide operator's session. */
+  tenant_id: string | null;
+  via: 'admin-token' | 'oidc';
+  subject: string;
+  role: 'viewer' | 'admin';
+  admin_token_id: string | null;
+  identity_claims: Json<Record<string, unknown>> | null;
+  created_at: Timestamp;
+  last_seen_at: Timestamp;
+  expires_at: Timestamp;
+  revoked_at: NullableTimestamp;
+}
+
 export interface DB {
   tenants: TenantsTable;
   accounts: AccountsTable;
@@ -230,6 +246,7 @@ export interface DB {
   ncentral_devices: NcentralDevicesTable;
   ncentral_sync_runs: NcentralSyncRunsTable;
   admin_tokens: AdminTokensTable;
+  console_sessions: ConsoleSessionsTable;
 }
 
 export type Tenant = Selectable<TenantsTable>;

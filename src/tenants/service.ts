@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.js';
+import { revokeTenantConsoleSessions } from '../store/console-sessions.js';
 import { findTenantById, findTenantByName, insertTenant, listTenants, setTenantStatus } from '../store/tenants.js';
 import type { DB, Tenant } from '../store/tables.js';
 
@@ -41,9 +42,16 @@ export async function allTenants(deps: Pick<TenantDeps, 'db'>): Promise<Tenant[]
   return listTenants(deps.db);
 }
 
-/** A disabled tenant's clients get no tokens and its existing tokens stop working within CREDENTIAL_RECHECK_SECONDS. */
-export async function setTenantEnabled(deps: Pick<TenantDeps, 'db'>, idOrName: string, enabled: boolean): Promise<Tenant> {
+/**
+ * A disabled tenant's clients get no tokens and its existing tokens stop working within CREDENTIAL_RECHECK_SECONDS;
+ * its admin tokens are refused at once and its console sessions are revoked, so enabling it again does not bring
+ * back a session someone may have copied meanwhile.
+ */
+export async function setTenantEnabled(deps: Pick<TenantDeps, 'db' | 'clock'>, idOrName: string, enabled: boolean): Promise<Tenant> {
   const tenant = await resolveTenant(deps, idOrName);
-  await setTenantStatus(deps.db, tenant.id, enabled ? 'active' : 'disabled');
+  await deps.db.transaction().execute(async (trx) => {
+    await setTenantStatus(trx, tenant.id, enabled ? 'active' : 'disabled');
+    if (!enabled) await revokeTenantConsoleSessions(trx, tenant.id, deps.clock.now());
+  });
   return { ...tenant, status: enabled ? 'active' : 'disabled' };
 }

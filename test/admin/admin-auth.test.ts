@@ -6,6 +6,7 @@ import { parseAdminToken } from '../../src/admin/token-secret.js';
 import { buildTestApp } from '../helpers/app.js';
 import { createTestAdmin } from '../helpers/admin.js';
 import { createTestTenant } from '../helpers/tenants.js';
+import { setTenantEnabled } from '../../src/tenants/service.js';
 
 const url = '/admin/v1/provisioning-logs';
 
@@ -81,6 +82,21 @@ t.test('a revoked admin token stops working at once', async (t) => {
   t.ok(await revokeToken({ db: testApp.deps.database.db, clock: testApp.deps.clock }, id));
   const after = await testApp.app.inject({ method: 'GET', url, headers: admin.headers });
   t.equal(after.statusCode, 401);
+});
+
+t.test("a disabled tenant's admin tokens stop working at once, and work again when it is enabled", async (t) => {
+  const testApp = await buildTestApp(t);
+  const tenant = await createTestTenant(testApp);
+  const admin = await createTestAdmin(testApp, tenant.tenantId);
+  const serviceWide = await createTestAdmin(testApp);
+  t.equal((await testApp.app.inject({ method: 'GET', url, headers: admin.headers })).statusCode, 200);
+  await setTenantEnabled({ db: testApp.deps.database.db, clock: testApp.deps.clock }, tenant.tenantId, false);
+  const after = await testApp.app.inject({ method: 'GET', url, headers: admin.headers });
+  t.equal(after.statusCode, 401);
+  t.match(after.headers['www-authenticate'], /error="invalid_token"/);
+  t.equal((await testApp.app.inject({ method: 'GET', url, headers: serviceWide.headers })).statusCode, 200, 'a service-wide token is no tenant\'s');
+  await setTenantEnabled({ db: testApp.deps.database.db, clock: testApp.deps.clock }, tenant.tenantId, true);
+  t.equal((await testApp.app.inject({ method: 'GET', url, headers: admin.headers })).statusCode, 200);
 });
 
 t.test('an admin token is stored only as a hash and never logged', async (t) => {

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { randomUUID } from 'node:crypto';
 import { buildTestApp } from '../helpers/app.js';
-import { ConsoleBrowser } from '../helpers/console.js';
+import { ConsoleBrowser, oidcSignIn } from '../helpers/console.js';
 import { createTestTenant } from '../helpers/tenants.js';
 import { startFakeOidcProvider, type FakeOidcProvider } from '../fakes/oidc-provider.js';
 import { testClock } from '../helpers/clock.js';
@@ -23,19 +23,9 @@ async function setup(t: TestLike, env: (p: FakeOidcProvider, tenantName: string)
   return { ...testApp, provider, tenant, tenantName, browser: new ConsoleBrowser(testApp.app) };
 }
 
-/** Start → the provider's authorize endpoint (which signs in the chosen person) → our callback, as a browser would. */
-async function oidcSignIn(browser: ConsoleBrowser, tamper?: (callback: URL) => void) {
-  const start = await browser.get('/console/sign-in/oidc');
-  if (start.statusCode !== 303) throw new Error(`start answered ${start.statusCode}`);
-  const authorize = await fetch(String(start.headers.location), { redirect: 'manual' });
-  const callback = new URL(String(authorize.headers.get('location')));
-  tamper?.(callback);
-  return browser.get(`${callback.pathname}${callback.search}`);
-}
-
 t.test('a person on the allow-list signs in with OIDC (code flow, PKCE, nonce) and lands in their tenant', async (t) => {
   const { browser, provider, tenantName } = await setup(t);
-  provider.signInAs({ sub: 'alice-1', email: 'Alice@Contoso.example', name: 'Alice' });
+  provider.signInAs({ sub: 'alice-1', email: 'Alice@Contoso.example', email_verified: true, name: 'Alice' });
   const res = await oidcSignIn(browser);
   t.equal(res.statusCode, 303, res.body);
   t.equal(res.headers.location, '/console/logs');
@@ -53,16 +43,56 @@ t.test('a person on the allow-list signs in with OIDC (code flow, PKCE, nonce) a
 });
 
 t.test('a domain entry makes a viewer', async (t) => {
-  const { browser, provider } = await setup(t);
+  const { browser, provider } = await setup(t, (p, name) => ({
+    OIDC_ALLOW_LIST: `*@contoso.example=${name}:viewer`,
+    OIDC_TRUSTED_EMAIL_ISSUERS: p.issuer,
+  }));
   provider.signInAs({ sub: 'bob-1', preferred_username: 'bob@contoso.example' });
   t.equal((await oidcSignIn(browser)).statusCode, 303);
   t.match((await browser.get('/console/logs')).body, '(<span>viewer</span>)');
   t.equal((await browser.get('/console/credentials')).statusCode, 403);
 });
 
+t.test('an e-mail the provider does not say is verified is not matched against the allow-list', async (t) => {
+  const { browser, provider } = await setup(t);
+  provider.signInAs({ sub: 'mallory-1', email: 'alice@contoso.example' });
+  const res = await oidcSignIn(browser);
+  t.equal(res.statusCode, 403);
+  t.match(res.body, 'You signed in as <strong>sub:mallory-1</strong>');
+  t.match(res.body, 'does not vouch for the e-mail address');
+  t.equal((await browser.get('/console/logs')).statusCode, 303, 'no session');
+  provider.signInAs({ sub: 'mallory-1', email: 'alice@contoso.example', email_verified: false });
+  t.equal((await oidcSignIn(new ConsoleBrowser(browser.app))).statusCode, 403, 'email_verified false neither');
+});
+
+t.test('a verified e-mail is matched against the allow-list', async (t) => {
+  const { browser, provider } = await setup(t);
+  provider.signInAs({ sub: 'alice-1', email: 'alice@contoso.example', email_verified: true });
+  t.equal((await oidcSignIn(browser)).headers.location, '/console/logs');
+  t.match((await browser.get('/console/logs')).body, '(<span>admin</span>)');
+});
+
+t.test('an issuer in OIDC_TRUSTED_EMAIL_ISSUERS has its unverified e-mail and preferred_username matched, and only it', async (t) => {
+  const untrusted = await setup(t, (_p, name) => ({ OIDC_ALLOW_LIST: `alice@contoso.example=${name}:admin` }));
+  untrusted.provider.signInAs({ sub: 'alice-1', preferred_username: 'alice@contoso.example' });
+  t.equal((await oidcSignIn(untrusted.browser)).statusCode, 403, 'the same claims from an issuer not listed');
+  const { app, browser, provider } = await setup(t, (p, name) => ({ OIDC_ALLOW_LIST: `alice@contoso.example=${name}:admin`, OIDC_TRUSTED_EMAIL_ISSUERS: `${p.issuer}/` }));
+  provider.signInAs({ sub: 'alice-1', email: 'alice@contoso.example' });
+  t.equal((await oidcSignIn(browser)).headers.location, '/console/logs');
+  provider.signInAs({ sub: 'alice-1', preferred_username: 'Alice@contoso.example' });
+  t.equal((await oidcSignIn(new ConsoleBrowser(app))).headers.location, '/console/logs');
+});
+
+t.test('an oid entry matches without any e-mail', async (t) => {
+  const { browser, provider } = await setup(t, (_p, name) => ({ OIDC_ALLOW_LIST: `oid:00000000-aaaa-bbbb-cccc-000000000001=${name}:viewer` }));
+  provider.signInAs({ sub: 'pairwise-sub', oid: '00000000-AAAA-bbbb-cccc-000000000001', tid: 'dir-1' });
+  t.equal((await oidcSignIn(browser)).headers.location, '/console/logs');
+  t.match((await browser.get('/console/logs')).body, 'oid:00000000-aaaa-bbbb-cccc-000000000001');
+});
+
 t.test('a person mapped to no tenant is refused with a page saying so', async (t) => {
   const { browser, provider } = await setup(t);
-  provider.signInAs({ sub: 'eve-1', email: 'eve@elsewhere.example' });
+  provider.signInAs({ sub: 'eve-1', email: 'eve@elsewhere.example', email_verified: true });
   const res = await oidcSignIn(browser);
   t.equal(res.statusCode, 403);
   t.match(res.body, 'You signed in as <strong>eve@elsewhere.example</strong>. Your account is not mapped to any tenant');

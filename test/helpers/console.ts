@@ -57,3 +57,20 @@ export async function signInWithToken(browser: ConsoleBrowser, token: string): P
   await browser.get('/console/sign-in');
   return browser.post('/console/sign-in/token', { token, next: '/console/logs' });
 }
+
+/** Start → the provider's authorize endpoint (which signs in the chosen person) → our callback, as a browser would. */
+export async function oidcSignIn(browser: ConsoleBrowser, tamper?: (callback: URL) => void): Promise<LightMyRequestResponse> {
+  const start = await browser.get('/console/sign-in/oidc');
+  if (start.statusCode !== 303) throw new Error(`start answered ${start.statusCode}`);
+  const authorize = await fetch(String(start.headers.location), { redirect: 'manual' });
+  const callback = new URL(String(authorize.headers.get('location')));
+  tamper?.(callback);
+  return browser.get(`${callback.pathname}${callback.search}`);
+}
+
+/** The payload of the browser's signed session cookie (what the server wrote), for tests that look inside. */
+export function sessionCookiePayload(browser: ConsoleBrowser): Record<string, unknown> {
+  const value = [...browser.cookies].find(([name]) => name.endsWith('pp-console'))?.[1];
+  if (!value) throw new Error('no session cookie');
+  return JSON.parse(Buffer.from(value.split('.')[0] ?? '', 'base64url').toString('utf8')) as Record<string, unknown>;
+}
