@@ -10,13 +10,12 @@ const VALUE_PATH = /^([^[\]]+)\[(.+)\](\.[A-Za-z$][\w]*)?$/;
 
 /**
  * Applies normalised PATCH operations to a stored document, one after another (RFC 7644 §3.5.2), mostly with
- * scim-patch. Both of its options are passed: `mutateDocument: false` alone switches `treatMissingAsAdd` off,
- * and Entra replaces `emails[type eq "work"].value` expecting the element to be created when none matches.
- * Before each operation its path is aligned with what is stored (see alignPath); a `remove` with a value on a
- * multi-valued attribute is done here (see removeByValue).
+ * scim-patch. Before each operation its path is aligned with what is stored (see alignPath); a `remove` with a
+ * value on a multi-valued attribute is done here (see removeByValue). The document is copied once, and the
+ * operations change the copy: a copy per operation would cost SCIM_MAX_PATCH_OPERATIONS copies of the resource.
  */
 export function applyPatch(document: UserDocument, operations: NormalisedOperation[]): UserDocument {
-  let current = document;
+  let current = structuredClone(document);
   for (const operation of operations) {
     const op = { ...operation, path: alignPath(current, operation.path) };
     current = op.op === 'remove' && op.value !== undefined ? removeByValue(current, op.path, op.value) : applyOne(current, op);
@@ -24,11 +23,15 @@ export function applyPatch(document: UserDocument, operations: NormalisedOperati
   return current;
 }
 
+/**
+ * Both options are passed: either alone resets the other to off, and Entra replaces `emails[type eq
+ * "work"].value` expecting the element to be created when none matches (treatMissingAsAdd).
+ */
 function applyOne(document: UserDocument, operation: NormalisedOperation): UserDocument {
   const meta = { created: new Date(0), lastModified: new Date(0) };
   const resource = { ...document, meta } as unknown as ScimResource;
   try {
-    const patched = scimPatch(resource, [operation as ScimPatchOperation], { mutateDocument: false, treatMissingAsAdd: true });
+    const patched = scimPatch(resource, [operation as ScimPatchOperation], { mutateDocument: true, treatMissingAsAdd: true });
     const { meta: _meta, ...rest } = patched as unknown as Record<string, unknown>;
     return rest;
   } catch (err) {
