@@ -8,7 +8,7 @@ import { checkUserDocument } from '../../src/scim/user-resource.js';
 const CORE = 'urn:ietf:params:scim:schemas:core:2.0:User';
 const CUSTOM = 'urn:ietf:params:scim:schemas:extension:CustomExtensionName:2.0:User';
 const patchOf = (...Operations: unknown[]) => normaliseEntraPatch({ schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations });
-const base = (more: Record<string, unknown> = {}) => ({ schemas: [CORE], userName: 'u@x', active: true, name: { givenName: 'G', familyName: 'F' }, ...more });
+const base = (more: Record<string, unknown> = {}): Record<string, unknown> => ({ schemas: [CORE], userName: 'u@x', active: true, name: { givenName: 'G', familyName: 'F' }, ...more });
 const scimTypeOf = (fn: () => unknown): string | null | undefined => {
   try {
     fn();
