@@ -184,10 +184,12 @@ const find = (defs: AttributeDef[] | undefined, name: string): AttributeDef | un
 };
 
 const ATTRIBUTE_NAME = /^[A-Za-z$][\w$-]*$/;
+/** A name a plain object already answers to (`constructor`, `toString`…) would let a PATCH reach into built-ins. */
+const isAttributeName = (name: string | undefined): name is string => name !== undefined && ATTRIBUTE_NAME.test(name) && !(name in Object.prototype);
 
 function resolveCustom(urn: string, rest: string): ResolvedPath | undefined {
   const [head, subName, ...more] = rest.split('.');
-  if (!head || !ATTRIBUTE_NAME.test(head) || more.length > 0 || (subName !== undefined && !ATTRIBUTE_NAME.test(subName))) return undefined;
+  if (!isAttributeName(head) || more.length > 0 || (subName !== undefined && !isAttributeName(subName))) return undefined;
   const sub = subName === undefined ? undefined : attr(subName, 'string', 'A sub-attribute of a custom extension attribute.');
   const attribute = attr(head, sub ? 'complex' : 'string', 'An attribute of a custom extension.', sub ? { subAttributes: [sub] } : {});
   return { schema: urn, attribute, sub, canonical: `${urn}:${sub ? `${head}.${subName ?? ''}` : head}`, custom: true };

@@ -61,3 +61,11 @@ t.test('remove with a value removes the elements whose value matches, ignoring t
   t.notOk('emails' in applyPatch(doc, patchOf({ op: 'remove', path: 'emails', value: [{ value: 'a@x' }, { value: 'b@x' }] })), 'no element left: unassigned');
   t.same(applyPatch(doc, patchOf({ op: 'remove', path: 'emails', value: [{ value: 'nobody@x' }] }))['emails'], doc['emails'], 'nothing matches: nothing removed');
 });
+
+t.test('a custom attribute named like a built-in of every object (constructor, toString) is 400 invalidPath, and nothing is polluted', async (t) => {
+  for (const path of [`${CUSTOM}:constructor.prototype`, `${CUSTOM}:toString.polluted`, `${CUSTOM}:__proto__`]) {
+    t.equal(scimTypeOf(() => applyPatch(base(), patchOf({ op: 'add', path, value: 'x' }))), 'invalidPath', path);
+  }
+  t.equal(scimTypeOf(() => patchOf({ op: 'add', value: { [CUSTOM]: { valueOf: 'x' } } })), 'invalidPath');
+  t.equal((Object.prototype.toString as unknown as Record<string, unknown>)['polluted'], undefined);
+});
