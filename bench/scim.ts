@@ -41,6 +41,9 @@ const schema = `bench_scim_${randomBytes(4).toString('hex')}`;
 const tenantId = randomUUID();
 const CORE = 'urn:ietf:params:scim:schemas:core:2.0:User';
 const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
+const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
+/** A custom extension as Entra admins add them (issue 16): matched through the match_document GIN index. */
+const CUSTOM = 'urn:ietf:params:scim:schemas:extension:CustomExtensionName:2.0:User';
 /** The OAuth client the real-token scenarios authenticate with (created by seed()). */
 const oauth = { clientId: '', clientSecret: '' };
 
@@ -67,11 +70,13 @@ async function seed(): Promise<void> {
       select ${tenantId}::uuid, gen_random_uuid(), 'user' || g || '@bench.test', 'ext-' || g, 'Given' || g, 'Family' || g,
              'Given' || g || ' Family' || g, 'user' || g || '@bench.test', true,
              jsonb_build_object(
-               'schemas', jsonb_build_array(${CORE}::text),
+               'schemas', jsonb_build_array(${CORE}::text, ${ENTERPRISE}::text, ${CUSTOM}::text),
                'userName', 'user' || g || '@bench.test', 'externalId', 'ext-' || g, 'active', true,
                'displayName', 'Given' || g || ' Family' || g,
                'name', jsonb_build_object('givenName', 'Given' || g, 'familyName', 'Family' || g),
-               'emails', jsonb_build_array(jsonb_build_object('type', 'work', 'primary', true, 'value', 'user' || g || '@bench.test'))),
+               'emails', jsonb_build_array(jsonb_build_object('type', 'work', 'primary', true, 'value', 'user' || g || '@bench.test')),
+               ${ENTERPRISE}::text, jsonb_build_object('employeeNumber', 'E' || g, 'department', 'Dept' || (g % 50)),
+               ${CUSTOM}::text, jsonb_build_object('tag', 'Tag-' || g)),
              1, now() - make_interval(secs => ${users} - g), now() - make_interval(secs => ${users} - g)
       from generate_series(1, ${users}::int) as g`.execute(database.db);
     await sql`vacuum analyze accounts`.execute(database.db);
@@ -130,6 +135,8 @@ type Scenario = {
 const scenarios: Scenario[] = [
   { name: 'filter userName eq', request: () => ({ method: 'GET', path: `/scim/v2/Users?filter=${encodeURIComponent(`userName eq "user${pick()}@bench.test"`)}` }) },
   { name: 'filter externalId eq', request: () => ({ method: 'GET', path: `/scim/v2/Users?filter=${encodeURIComponent(`externalId eq "ext-${pick()}"`)}` }) },
+  { name: 'filter employeeNumber eq (enterprise)', request: () => ({ method: 'GET', path: `/scim/v2/Users?filter=${encodeURIComponent(`${ENTERPRISE}:employeeNumber eq "E${pick()}"`)}` }) },
+  { name: 'filter custom attribute eq', request: () => ({ method: 'GET', path: `/scim/v2/Users?filter=${encodeURIComponent(`${CUSTOM}:tag eq "tag-${pick()}"`)}` }) },
   {
     name: 'create',
     request: () => {

@@ -1,6 +1,6 @@
 import { invalidPath, invalidSyntax, invalidValue, mutability, noTarget } from './errors.js';
 import { toBoolean } from './user-resource.js';
-import { ENTERPRISE_USER_SCHEMA, isReadOnly, leafOf, resolvePath, type AttributeDef } from './user-schema.js';
+import { ENTERPRISE_USER_SCHEMA, isCustomExtension, isReadOnly, leafOf, resolvePath, type AttributeDef } from './user-schema.js';
 
 export const PATCH_OP_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
 
@@ -16,8 +16,10 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 /**
  * Turns a PatchOp body as Entra sends it into operations scim-patch applies correctly (see DEPENDENCIES.md):
  * ops in any case, path-less add/replace split into one operation per attribute (dotted keys and extension
- * URNs as keys), attribute names and `type` filter values in canonical case, "True"/"False" as booleans,
- * the manager as `{ value }`, and a manager `remove` with a value treated as a plain remove.
+ * URNs, enterprise or custom, as keys), attribute names in canonical case, "True"/"False" as booleans (in
+ * values and in value-path filters: Entra's `roles[primary eq "True"].value`), the manager as `{ value }`,
+ * and a manager `remove` with a value treated as a plain remove. `type` values keep the case they were sent
+ * in (Microsoft asks that values be stored as sent); applyPatch matches them ignoring case.
  */
 export function normaliseEntraPatch(body: unknown, maxOperations = Number.POSITIVE_INFINITY): NormalisedOperation[] {
   if (!isObject(body)) throw invalidSyntax('The PATCH body must be a JSON object (a PatchOp).');
@@ -38,8 +40,10 @@ export function normaliseEntraPatch(body: unknown, maxOperations = Number.POSITI
       if (op === 'remove') throw noTarget('A "remove" operation needs a path.');
       if (!isObject(raw['value'])) throw invalidSyntax(`A "${op}" without a path needs an object value.`);
       for (const [key, value] of Object.entries(raw['value'])) {
-        if (key.toLowerCase() === ENTERPRISE_USER_SCHEMA.toLowerCase() && isObject(value)) {
-          for (const [sub, v] of Object.entries(value)) pushOperation(out, op, `${ENTERPRISE_USER_SCHEMA}:${sub}`, v, true);
+        // An extension's URN as a key, enterprise or custom: one operation per attribute inside it.
+        const isEnterprise = key.toLowerCase() === ENTERPRISE_USER_SCHEMA.toLowerCase();
+        if ((isEnterprise || isCustomExtension(key)) && isObject(value)) {
+          for (const [sub, v] of Object.entries(value)) pushOperation(out, op, `${isEnterprise ? ENTERPRISE_USER_SCHEMA : key}:${sub}`, v, true);
         } else {
           pushOperation(out, op, key, value, true);
         }
@@ -119,13 +123,15 @@ function coerceElement(def: AttributeDef, el: Record<string, unknown>, path: str
       continue;
     }
     if (sub.type === 'boolean') out[sub.name] = toBoolean(v, `${path}.${sub.name}`);
-    else if (typeof v === 'string' && sub.canonicalValues?.length) out[sub.name] = sub.canonicalValues.find((c) => c.toLowerCase() === v.toLowerCase()) ?? v;
     else out[sub.name] = v;
   }
   return out;
 }
 
-/** Canonicalises `type eq "Work"` inside a PATCH path filter so scim-patch matches the stored `work`. */
+/**
+ * Canonicalises sub-attribute names inside a PATCH path filter, and a boolean sub-attribute's "True"/"False"
+ * to JSON true/false so `roles[primary eq "True"]` finds the stored `primary: true` instead of adding another.
+ */
 function canonicaliseFilter(filter: string, attribute: AttributeDef): string {
   return filter.replace(/([A-Za-z$][\w]*)(\s+)(eq|ne|co|sw|ew|gt|ge|lt|le|pr)\b(\s*)("(?:[^"\\]|\\.)*")?/gi, (m, name: string, s1: string, op: string, s2: string, value: string | undefined) => {
     const sub = attribute.subAttributes?.find((x) => x.name.toLowerCase() === name.toLowerCase());
@@ -134,11 +140,7 @@ function canonicaliseFilter(filter: string, attribute: AttributeDef): string {
       throw invalidPath(`"${name}" is not a sub-attribute of ${attribute.name}.`);
     }
     let v = value;
-    if (v !== undefined && sub.canonicalValues?.length) {
-      const text = JSON.parse(v) as string;
-      const canonical = sub.canonicalValues.find((c) => c.toLowerCase() === text.toLowerCase());
-      if (canonical) v = JSON.stringify(canonical);
-    }
+    if (v !== undefined && sub.type === 'boolean' && /^"(true|false)"$/i.test(v)) v = v.slice(1, -1).toLowerCase();
     return `${sub.name}${s1}${op.toLowerCase()}${s2}${v ?? ''}`;
   });
 }

@@ -1,7 +1,8 @@
 import { sql, type RawBuilder, type SqlBool } from 'kysely';
 import { parse, type Filter } from 'scim2-parse-filter';
 import { invalidFilter } from './errors.js';
-import { leafOf, resolvePath, type AttributeDef, type ResolvedPath, type Storage } from './user-schema.js';
+import { contains, elementShape, matchText, nest, presentAt, resourceText } from './match-document.js';
+import { documentKeys, resolvePath, type AttributeDef, type ResolvedPath, type Storage } from './user-schema.js';
 
 /** Bounds on client filters: the parser recurses, so deep nesting would overflow its stack. */
 export const MAX_FILTER_LENGTH = 2048;
@@ -60,18 +61,35 @@ interface Target {
   def: AttributeDef;
   storage: Storage;
   path: string;
+  /** A custom extension attribute: its type is whatever JSON the resource holds. */
+  custom: boolean;
 }
 
+const FILTERABLE = new Set(['string', 'boolean', 'reference']);
+
+/**
+ * Any string, boolean or reference attribute of the core schema, the enterprise extension or a custom
+ * extension filters (Entra's matching attribute may be any of them): a column where the account has one,
+ * else an element field or the value at its keys in the stored resource.
+ */
 function targetFor(path: string, element: string | undefined): Target {
   const resolved: ResolvedPath | undefined = element ? resolvePath(`${element}.${path}`) : resolvePath(path);
   if (!resolved) throw invalidFilter(`The filter names an unknown attribute "${path}".`);
-  let leaf = leafOf(resolved);
-  // A multi-valued complex attribute without a sub-attribute filters on its `value` (RFC 7644 §3.4.2.2).
-  if (!resolved.sub && resolved.attribute.multiValued) {
-    leaf = resolved.attribute.subAttributes?.find((s) => s.name === 'value') ?? leaf;
+  let sub = resolved.sub;
+  // A complex attribute without a sub-attribute filters on its `value` (RFC 7644 §3.4.2.2; Entra's `manager eq`).
+  if (!sub && resolved.attribute.type === 'complex' && !resolved.custom) {
+    sub = resolved.attribute.subAttributes?.find((s) => s.name === 'value');
+    if (!sub) throw invalidFilter(`"${resolved.canonical}" is complex; filter on one of its sub-attributes.`);
   }
-  if (!leaf.storage) throw invalidFilter(`Filtering on "${resolved.canonical}" is not supported.`);
-  return { def: leaf, storage: leaf.storage, path: resolved.canonical };
+  const leaf = sub ?? resolved.attribute;
+  const target = (storage: Storage): Target => ({ def: leaf, storage, path: resolved.canonical, custom: resolved.custom });
+  if (leaf.storage) return target(leaf.storage);
+  // meta.* lives in columns or nowhere; a password is never stored.
+  if (resolved.attribute.name === 'meta' || leaf.mutability === 'writeOnly' || !FILTERABLE.has(leaf.type)) {
+    throw invalidFilter(`Filtering on "${resolved.canonical}" is not supported.`);
+  }
+  if (resolved.attribute.multiValued && sub) return target({ kind: 'elements', array: resolved.attribute.name, field: sub.name });
+  return target({ kind: 'document', path: documentKeys({ ...resolved, sub }) });
 }
 
 /** Compiles a parsed filter into one SQL condition on `accounts`; every value is a bound parameter. */
@@ -98,7 +116,9 @@ function compile(f: Filter, element: string | undefined, depth: number): Sql {
         throw invalidFilter(`"${f.attrPath}" is not a multi-valued attribute that can take a value filter.`);
       }
       const array = resolved.attribute.name;
-      return sql`exists (select 1 from ${elements(array)} as e(v) where ${compile(f.valFilter, array, depth + 1)})`;
+      const exact = sql`exists (select 1 from ${elements(array)} as e(v) where ${compile(f.valFilter, array, depth + 1)})`;
+      const fields = elementEqualities(f.valFilter, array);
+      return Object.keys(fields).length ? sql`(${contains(elementShape(array, fields))} and ${exact})` : exact;
     }
     case 'pr':
       if (!('attrPath' in f)) throw invalidFilter('Malformed presence test.');
@@ -117,16 +137,31 @@ function valueExpr(t: Target, asText: boolean): Sql {
   if (t.storage.kind === 'column') {
     return t.storage.column === 'id' && asText ? sql`cast(${sql.ref(t.storage.column)} as text)` : sql.ref(t.storage.column);
   }
+  if (t.storage.kind === 'document') return t.def.caseExact && !t.custom ? resourceText(t.storage.path) : matchText(t.storage.path);
   return sql`(v->>${sql.lit(t.storage.field)})`;
 }
 
-/** Wraps an element-field condition in EXISTS over the array when the filter is on the row (`emails.value eq`). */
-function onElements(t: Target, element: string | undefined, condition: Sql): Sql {
+/**
+ * Wraps an element-field condition in EXISTS over the array when the filter is on the row (`emails.value eq`);
+ * an equality also gets the containment that lets the match_document index pick the rows.
+ */
+function onElements(t: Target, element: string | undefined, condition: Sql, equalTo?: string): Sql {
   if (t.storage.kind !== 'elements' || element) return condition;
-  return sql`exists (select 1 from ${elements(t.storage.array)} as e(v) where ${condition})`;
+  const exact = sql`exists (select 1 from ${elements(t.storage.array)} as e(v) where ${condition})`;
+  if (equalTo === undefined) return exact;
+  return sql`(${contains(elementShape(t.storage.array, { [t.storage.field]: equalTo }))} and ${exact})`;
+}
+
+/** The string equalities a value filter's elements must all meet (`type eq "work" and value eq "x"`), for containment. */
+function elementEqualities(f: Filter, array: string): Record<string, string> {
+  if (f.op === 'and' && 'filters' in f) return Object.assign({}, ...f.filters.map((x) => elementEqualities(x, array))) as Record<string, string>;
+  if (f.op !== 'eq' || !('compValue' in f) || typeof f.compValue !== 'string') return {};
+  const sub = resolvePath(`${array}.${f.attrPath}`)?.sub;
+  return sub && (sub.type === 'string' || sub.type === 'reference') ? { [sub.name]: f.compValue } : {};
 }
 
 function present(t: Target, element: string | undefined): Sql {
+  if (t.storage.kind === 'document') return presentAt(t.storage.path);
   const expr = valueExpr(t, true);
   const condition = t.def.type === 'string' || t.def.type === 'reference' ? sql`(${expr} is not null and ${expr} <> '')` : sql`(${expr} is not null)`;
   return onElements(t, element, condition);
@@ -138,6 +173,7 @@ const SQL_OP: Record<string, Sql> = { gt: sql`>`, ge: sql`>=`, lt: sql`<`, le: s
 
 function comparison(t: Target, op: string, raw: unknown, element: string | undefined): Sql {
   const type = t.def.type;
+  if (t.custom) return customComparison(t, op, raw);
   if (type === 'boolean') return onElements(t, element, booleanComparison(t, op, raw));
   if (type === 'dateTime') return dateComparison(t, op, raw);
   if (typeof raw !== 'string' && typeof raw !== 'number') {
@@ -149,37 +185,65 @@ function comparison(t: Target, op: string, raw: unknown, element: string | undef
     if (!UUID.test(value)) return op === 'eq' ? sql`false` : sql`true`;
     return op === 'eq' ? sql`(id = cast(${value} as uuid))` : sql`(id <> cast(${value} as uuid))`;
   }
+  if (t.storage.kind === 'document' && (op === 'eq' || op === 'ne')) {
+    const keys = t.storage.path;
+    const equal = t.def.caseExact ? sql`(${contains(nest(keys, value))} and ${resourceText(keys)} = ${value})` : contains(nest(keys, value));
+    return op === 'eq' ? equal : sql`(not coalesce(${equal}, false))`;
+  }
   // caseExact=false compares lower() on both sides: the (tenant_id, lower(user_name)) index serves `userName eq`.
   const column = valueExpr(t, true);
   const left = t.def.caseExact ? column : sql`lower(${column})`;
-  const param = (v: string): Sql => (t.def.caseExact ? sql`${v}` : sql`lower(${v})`);
-  let condition: Sql;
+  const condition = stringCondition(left, op, value, !t.def.caseExact);
+  return onElements(t, element, condition, op === 'eq' ? value : undefined);
+}
+
+/** `left <op> value` for strings; co/sw/ew as LIKE with the value escaped. */
+function stringCondition(left: Sql, op: string, value: string, lowerValue: boolean): Sql {
+  const param = (v: string): Sql => (lowerValue ? sql`lower(${v})` : sql`${v}`);
   switch (op) {
     case 'eq':
-      condition = sql`(${left} = ${param(value)})`;
-      break;
+      return sql`(${left} = ${param(value)})`;
     case 'ne':
-      condition = sql`(${left} is distinct from ${param(value)})`;
-      break;
+      return sql`(${left} is distinct from ${param(value)})`;
     case 'co':
-      condition = sql`(${left} like ${param(`%${escapeLike(value)}%`)} escape '\\')`;
-      break;
+      return sql`(${left} like ${param(`%${escapeLike(value)}%`)} escape '\\')`;
     case 'sw':
-      condition = sql`(${left} like ${param(`${escapeLike(value)}%`)} escape '\\')`;
-      break;
+      return sql`(${left} like ${param(`${escapeLike(value)}%`)} escape '\\')`;
     case 'ew':
-      condition = sql`(${left} like ${param(`%${escapeLike(value)}`)} escape '\\')`;
-      break;
+      return sql`(${left} like ${param(`%${escapeLike(value)}`)} escape '\\')`;
     default:
-      condition = sql`(${left} ${SQL_OP[op] ?? sql`=`} ${param(value)})`;
+      return sql`(${left} ${SQL_OP[op] ?? sql`=`} ${param(value)})`;
   }
-  return onElements(t, element, condition);
+}
+
+/**
+ * A custom extension attribute has no declared type: eq/ne compare by the JSON type of the filter's value
+ * (a "True"/"False" string also matches the JSON boolean, as Entra sends booleans both ways), strings
+ * ignoring case; the ordering operators compare text.
+ */
+function customComparison(t: Target, op: string, raw: unknown): Sql {
+  if (t.storage.kind !== 'document') throw invalidFilter(`Filtering on "${t.path}" is not supported.`);
+  const keys = t.storage.path;
+  if (typeof raw !== 'string' && typeof raw !== 'number' && typeof raw !== 'boolean') {
+    throw invalidFilter(`"${t.path}" must be compared with a string, number or boolean.`);
+  }
+  if (op === 'eq' || op === 'ne') {
+    const candidates: unknown[] = typeof raw === 'string' && /^(true|false)$/i.test(raw) ? [raw, raw.toLowerCase() === 'true'] : [raw];
+    const equal = sql`(${sql.join(candidates.map((v) => contains(nest(keys, v))), sql` or `)})`;
+    return op === 'eq' ? equal : sql`(not ${equal})`;
+  }
+  if (typeof raw === 'boolean') throw invalidFilter(`"${t.path}" compared with a boolean takes only eq, ne and pr.`);
+  return stringCondition(matchText(keys), op, String(raw), true);
 }
 
 function booleanComparison(t: Target, op: string, raw: unknown): Sql {
   const value = typeof raw === 'boolean' ? raw : typeof raw === 'string' && /^(true|false)$/i.test(raw) ? raw.toLowerCase() === 'true' : undefined;
   if (value === undefined) throw invalidFilter(`"${t.path}" is a boolean; compare it with true or false.`);
   if (op !== 'eq' && op !== 'ne') throw invalidFilter(`"${t.path}" is a boolean; only eq, ne and pr apply.`);
+  if (t.storage.kind === 'document') {
+    const equal = contains(nest(t.storage.path, value));
+    return op === 'eq' ? equal : sql`(not ${equal})`;
+  }
   // Element fields are text inside jsonb; compare their lower-cased text so "True" and true agree.
   const expr = t.storage.kind === 'column' ? sql.ref(t.storage.column) : sql`lower(v->>${sql.lit(t.storage.field)})`;
   const param = t.storage.kind === 'column' ? sql`${value}` : sql`${String(value)}`;

@@ -12,9 +12,29 @@ export interface StoredUser {
 
 export const etagOf = (version: number): string => `W/"${version}"`;
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The manager's id when it can name an account here (ids are UUIDs), for the displayName lookup. */
+export function managerIdOf(resource: Record<string, unknown>): string | undefined {
+  const enterprise = resource[ENTERPRISE_USER_SCHEMA];
+  const manager = isObject(enterprise) ? enterprise['manager'] : undefined;
+  const id = isObject(manager) ? manager['value'] : undefined;
+  return typeof id === 'string' && UUID.test(id) ? id.toLowerCase() : undefined;
+}
+
+/** manager.displayName is readOnly (RFC 7643 §4.3): filled from the manager's account when there is one. */
+function withManagerName(resource: Record<string, unknown>, managerNames: ReadonlyMap<string, string>): Record<string, unknown> {
+  const id = managerIdOf(resource);
+  const name = id === undefined ? undefined : managerNames.get(id);
+  if (name === undefined) return resource;
+  const enterprise = resource[ENTERPRISE_USER_SCHEMA] as Record<string, unknown>;
+  const manager = enterprise['manager'] as Record<string, unknown>;
+  return { ...resource, [ENTERPRISE_USER_SCHEMA]: { ...enterprise, manager: { ...manager, displayName: name } } };
+}
+
 /** The SCIM User as returned to clients (RFC 7643 §3.1 meta; `location` absolute). */
-export function renderUser(user: StoredUser, usersUrl: string): Record<string, unknown> {
-  const { schemas, ...rest } = user.resource;
+export function renderUser(user: StoredUser, usersUrl: string, managerNames: ReadonlyMap<string, string> = new Map()): Record<string, unknown> {
+  const { schemas, ...rest } = withManagerName(user.resource, managerNames);
   return {
     schemas: Array.isArray(schemas) ? schemas : [CORE_USER_SCHEMA],
     id: user.id,
@@ -52,18 +72,34 @@ export function parseProjection(query: { attributes?: string | undefined; exclud
   };
 }
 
-/** Splits a canonical path into the container key (core or extension) and the attribute/sub names. */
-function locate(path: string): { ext: string | undefined; attr: string; sub: string | undefined } {
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * Splits a canonical path into the container key (core or extension) and the attribute/sub names. A custom
+ * extension's URN and names are matched to the stored keys ignoring case (RFC 7644 §3.10).
+ */
+function locate(path: string, resource: Record<string, unknown>): { ext: string | undefined; attr: string; sub: string | undefined } {
+  const custom = path.startsWith(`${ENTERPRISE_USER_SCHEMA}:`) ? undefined : resolvePath(path);
+  if (custom?.custom) {
+    const ext = storedKey(resource, custom.schema);
+    const container = resource[ext];
+    const attr = storedKey(container, custom.attribute.name);
+    const value = isObject(container) ? container[attr] : undefined;
+    return { ext, attr, sub: custom.sub ? storedKey(value, custom.sub.name) : undefined };
+  }
   const ext = path.startsWith(`${ENTERPRISE_USER_SCHEMA}:`) ? ENTERPRISE_USER_SCHEMA : undefined;
   const local = ext ? path.slice(ext.length + 1) : path;
   const [attr = '', sub] = local.split('.');
   return { ext, attr, sub };
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const storedKey = (container: unknown, name: string): string => {
+  const lower = name.toLowerCase();
+  return (isObject(container) ? Object.keys(container).find((k) => k.toLowerCase() === lower) : undefined) ?? name;
+};
 
 function copyPath(from: Record<string, unknown>, to: Record<string, unknown>, path: string): void {
-  const { ext, attr, sub } = locate(path);
+  const { ext, attr, sub } = locate(path, from);
   const source = ext ? from[ext] : from;
   if (!isObject(source) || source[attr] === undefined) return;
   let target = to;
@@ -83,7 +119,7 @@ function copyPath(from: Record<string, unknown>, to: Record<string, unknown>, pa
 }
 
 function removePath(resource: Record<string, unknown>, path: string): void {
-  const { ext, attr, sub } = locate(path);
+  const { ext, attr, sub } = locate(path, resource);
   if (attr === 'id' && !ext) return; // returned "always" (RFC 7643 §4.1)
   const container = ext ? resource[ext] : resource;
   if (!isObject(container)) return;

@@ -4,7 +4,7 @@ import type { Authenticator, ScimPrincipal } from '../http/principal.js';
 import { listResponse, schemaDocuments, serviceProviderConfig, userResourceType } from './discovery.js';
 import { ScimError, SCIM_CONTENT_TYPE, invalidSyntax } from './errors.js';
 import { parseListParams, type ListQuery } from './list.js';
-import { parseProjection } from './representation.js';
+import { parseProjection, project, type Projection } from './representation.js';
 import type { ScimCall, ScimUserService, UserResult } from './service.js';
 
 export interface ScimRoutesOptions {
@@ -66,19 +66,31 @@ export async function scimRoutes(app: FastifyInstance, options: ScimRoutesOption
   const send = (reply: FastifyReply, status: number, body: unknown, headers: Record<string, string> = {}) =>
     reply.code(status).headers(headers).type(SCIM_CONTENT_TYPE).send(body);
 
-  const sendUser = (reply: FastifyReply, r: UserResult, created = false) => {
+  const sendUser = (reply: FastifyReply, r: UserResult, created = false, projection?: Projection) => {
     const headers: Record<string, string> = r.etag ? { etag: r.etag } : {};
     if (created && r.body) {
       const location = (r.body['meta'] as { location?: string } | undefined)?.location;
       if (location) headers['location'] = location;
     }
     if (r.body === undefined) return reply.code(r.status).headers(headers).send();
-    return send(reply, r.status, r.body, headers);
+    return send(reply, r.status, projection ? project(r.body, projection) : r.body, headers);
+  };
+
+  /**
+   * `attributes`/`excludedAttributes` apply to the answers of POST, PUT and PATCH too (RFC 7644 §3.9); read
+   * before the write, so a bad list is refused without changing anything.
+   */
+  const writeProjection = (request: FastifyRequest): Projection => {
+    const query = request.query as { attributes?: unknown; excludedAttributes?: unknown };
+    return parseProjection({ attributes: single(query.attributes), excludedAttributes: single(query.excludedAttributes) });
   };
 
   const routes: Record<string, Partial<Record<Method, (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>>>> = {
     '/Users': {
-      POST: async (request, reply) => sendUser(reply, await service.create(callOf(request), request.body), true),
+      POST: async (request, reply) => {
+        const projection = writeProjection(request);
+        return sendUser(reply, await service.create(callOf(request), request.body), true, projection);
+      },
       GET: async (request, reply) => {
         const query = request.query as ListQuery & { attributes?: unknown; excludedAttributes?: unknown };
         return sendList(request, reply, query, { attributes: single(query.attributes), excludedAttributes: single(query.excludedAttributes) });
@@ -106,8 +118,14 @@ export async function scimRoutes(app: FastifyInstance, options: ScimRoutesOption
         const projection = parseProjection({ attributes: single(query.attributes), excludedAttributes: single(query.excludedAttributes) });
         return sendUser(reply, await service.get(callOf(request), idOf(request), projection, header(request, 'if-none-match')));
       },
-      PUT: async (request, reply) => sendUser(reply, await service.replace(callOf(request), idOf(request), request.body, header(request, 'if-match'))),
-      PATCH: async (request, reply) => sendUser(reply, await service.patch(callOf(request), idOf(request), request.body, header(request, 'if-match'))),
+      PUT: async (request, reply) => {
+        const projection = writeProjection(request);
+        return sendUser(reply, await service.replace(callOf(request), idOf(request), request.body, header(request, 'if-match')), false, projection);
+      },
+      PATCH: async (request, reply) => {
+        const projection = writeProjection(request);
+        return sendUser(reply, await service.patch(callOf(request), idOf(request), request.body, header(request, 'if-match')), false, projection);
+      },
       DELETE: async (request, reply) => sendUser(reply, await service.delete(callOf(request), idOf(request), header(request, 'if-match'))),
     },
     '/ServiceProviderConfig': { GET: async (request, reply) => send(reply, 200, serviceProviderConfig(baseUrl(request))) },

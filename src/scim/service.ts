@@ -8,6 +8,7 @@ import { entryToRow, patchOperation } from '../provisioning-log/scim-entry.js';
 import {
   deleteAccount,
   findAccountById,
+  findDisplayNames,
   insertAccount,
   listAccounts,
   lockAccountById,
@@ -27,7 +28,7 @@ import { compileFilter, parseFilter, userNameEquality } from './filter.js';
 import type { ListParams } from './list.js';
 import { applyPatch } from './patch.js';
 import { checkIfMatch, notModified } from './preconditions.js';
-import { etagOf, project, renderUser, type Projection } from './representation.js';
+import { etagOf, managerIdOf, project, renderUser, type Projection } from './representation.js';
 import { checkUserDocument, type AccountFields, type UserDocument } from './user-resource.js';
 
 /** Who asks and where answers point: built by the routes from the principal and the request. */
@@ -117,7 +118,7 @@ export class ScimUserService {
       const row = await insertAccount(db, call.tenantId, randomUUID(), toValues(fields, document), this.clock.now(), draft(201, 'Create', changes));
       if (!row) throw uniqueness(`userName "${fields.userName}" is already taken in this tenant.`);
       Object.assign(target, targetOf(row));
-      return { result: this.answer(call, row, 201), status: 201, operation: 'Create', changes, logged: true };
+      return { result: await this.answer(db, call, row, 201), status: 201, operation: 'Create', changes, logged: true };
     });
   }
 
@@ -130,7 +131,7 @@ export class ScimUserService {
       if (notModified(ifNoneMatch, row.version)) {
         return { result: { status: 304, body: undefined, etag: etagOf(row.version) }, status: 304, operation: 'Get', changes: null };
       }
-      const answer = this.answer(call, row, 200);
+      const answer = await this.answer(db, call, row, 200);
       return { result: { ...answer, body: project(answer.body ?? {}, projection) }, status: 200, operation: 'Get', changes: null };
     });
   }
@@ -149,7 +150,8 @@ export class ScimUserService {
         limit: params.count,
       });
       if (rows.length === 1 && rows[0]) Object.assign(target, targetOf(rows[0]));
-      const resources = rows.map((row) => project(renderUser(row, call.usersUrl), projection));
+      const managerNames = await this.managerNames(db, call.tenantId, rows);
+      const resources = rows.map((row) => project(renderUser(row, call.usersUrl, managerNames), projection));
       // Entra's Test Connection is a userName lookup of a random value that finds nobody.
       const operation: Operation = lookup !== undefined && total === 0 ? 'Test connection' : 'Query';
       return { result: { total, resources }, status: 200, operation, changes: null };
@@ -218,7 +220,7 @@ export class ScimUserService {
       // Nothing changed (Entra re-sends PATCHes): keep the version, so the client's ETag stays valid.
       const entry = draft(200, operation, changes);
       if (entry) await insertProvisioningLogEntry(trx, call.tenantId, { ...entry, target_id: row.id, target_user_name: row.user_name, target_external_id: row.external_id });
-      return { result: this.answer(call, row, 200), status: 200, operation, changes, logged: true };
+      return { result: await this.answer(trx, call, row, 200), status: 200, operation, changes, logged: true };
     }
     if (fields.userName !== row.user_name || fields.externalId !== row.external_id) {
       // Renamed: the older entries carry the old names, which only this row will remember.
@@ -227,11 +229,18 @@ export class ScimUserService {
     const updated = await updateAccount(trx, call.tenantId, row.id, toValues(fields, document), row.version + 1, this.clock.now(), draft(200, operation, changes));
     if (!updated) throw userNotFound(row.id);
     Object.assign(target, targetOf(updated));
-    return { result: this.answer(call, updated, 200), status: 200, operation, changes, logged: true };
+    return { result: await this.answer(trx, call, updated, 200), status: 200, operation, changes, logged: true };
   }
 
-  private answer(call: ScimCall, row: AccountRecord, status: number): UserResult {
-    return { status, body: renderUser(row, call.usersUrl), etag: etagOf(row.version) };
+  private async answer(db: Kysely<DB> | Transaction<DB>, call: ScimCall, row: AccountRecord, status: number): Promise<UserResult> {
+    const managerNames = await this.managerNames(db, call.tenantId, [row]);
+    return { status, body: renderUser(row, call.usersUrl, managerNames), etag: etagOf(row.version) };
+  }
+
+  /** The display names of the managers of these users: one query for a page, none when no user has a manager. */
+  private managerNames(db: Kysely<DB> | Transaction<DB>, tenantId: string, rows: AccountRecord[]): Promise<Map<string, string>> {
+    const ids = [...new Set(rows.map((row) => managerIdOf(row.resource)).filter((id): id is string => id !== undefined))];
+    return findDisplayNames(db, tenantId, ids);
   }
 
   /**

@@ -4,6 +4,7 @@ import {
   CORE_USER_SCHEMA,
   ENTERPRISE_ATTRIBUTES,
   ENTERPRISE_USER_SCHEMA,
+  isCustomExtension,
   type AttributeDef,
 } from './user-schema.js';
 
@@ -40,6 +41,7 @@ function checkValue(def: AttributeDef, value: unknown, path: string, element = f
   if (def.multiValued && !element) {
     const list = Array.isArray(value) ? value : [value];
     const out = list.map((v, i) => checkValue(def, v, `${path}[${i}]`, true)).filter((v) => v !== undefined);
+    refuseRepeatedTypes(out, path);
     return out.length ? out : undefined;
   }
   switch (def.type) {
@@ -48,11 +50,8 @@ function checkValue(def: AttributeDef, value: unknown, path: string, element = f
     case 'string':
     case 'reference':
     case 'dateTime':
+      // Kept as sent, `type` values too (Microsoft: store values as sent); they are matched ignoring case.
       if (typeof value !== 'string') throw invalidValue(`"${path}" must be a string.`);
-      if (def.canonicalValues?.length) {
-        // Canonical values are compared case-insensitively: Entra's `"Work"` is the same as `work`.
-        return def.canonicalValues.find((c) => c.toLowerCase() === value.toLowerCase()) ?? value;
-      }
       return value;
     case 'integer':
     case 'decimal':
@@ -61,6 +60,28 @@ function checkValue(def: AttributeDef, value: unknown, path: string, element = f
     case 'complex':
       return checkComplex(def, value, path);
   }
+}
+
+/**
+ * Two elements of one `type` (two work emails) would make `emails[type eq "work"]` name both, so a replace
+ * would change both; Entra never sends them, and they are refused (400 invalidValue).
+ */
+function refuseRepeatedTypes(elements: unknown[], path: string): void {
+  const seen = new Set<string>();
+  for (const el of elements) {
+    if (!isObject(el) || typeof el['type'] !== 'string') continue;
+    const type = el['type'].toLowerCase();
+    if (seen.has(type)) throw invalidValue(`"${path}" has more than one element of type "${el['type']}"; each type may appear once.`);
+    seen.add(type);
+  }
+}
+
+/** A custom extension's object, kept as sent less its null attributes (unassigned); undefined when nothing is left. */
+function checkCustomExtension(key: string, value: unknown): Record<string, unknown> | undefined {
+  if (value === null || value === undefined) return undefined;
+  if (!isObject(value)) throw invalidValue(`"${key}" must be an object of its attributes.`);
+  const kept = Object.fromEntries(Object.entries(value).filter(([, v]) => v !== null && v !== undefined));
+  return Object.keys(kept).length ? kept : undefined;
 }
 
 function checkComplex(def: AttributeDef, value: unknown, path: string): Record<string, unknown> | undefined {
@@ -115,6 +136,7 @@ export function checkUserDocument(body: unknown): { document: UserDocument; fiel
   const document: UserDocument = {};
   const rest: Record<string, unknown> = {};
   let enterprise: Record<string, unknown> | undefined;
+  const custom: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(body)) {
     const lower = key.toLowerCase();
     if (lower === 'schemas' || lower === 'id' || lower === 'meta') continue;
@@ -126,14 +148,22 @@ export function checkUserDocument(body: unknown): { document: UserDocument; fiel
       if (Object.keys(ext).length) enterprise = ext;
       continue;
     }
+    if (isCustomExtension(key)) {
+      const ext = checkCustomExtension(key, value);
+      if (ext) custom[key] = ext;
+      continue;
+    }
     rest[key] = value;
   }
   checkAttributes(CORE_ATTRIBUTES, rest, '', document);
   if (enterprise) document[ENTERPRISE_USER_SCHEMA] = enterprise;
-  const otherSchemas = schemas.filter(
+  Object.assign(document, custom);
+  const listed = schemas.filter(
     (s): s is string => typeof s === 'string' && s.startsWith('urn:') && s.toLowerCase() !== CORE_USER_SCHEMA.toLowerCase() &&
       s.toLowerCase() !== ENTERPRISE_USER_SCHEMA.toLowerCase() && s in document,
   );
+  // A custom extension a PATCH brought in is listed too (RFC 7643 §3: "schemas" names every schema in use).
+  const otherSchemas = [...new Set([...listed, ...Object.keys(custom)])];
   document['schemas'] = [CORE_USER_SCHEMA, ...(enterprise ? [ENTERPRISE_USER_SCHEMA] : []), ...otherSchemas];
   return { document, fields: accountFields(document) };
 }
@@ -164,9 +194,10 @@ function accountFields(doc: UserDocument): AccountFields {
 function primaryWorkEmail(emails: unknown): string | null {
   if (!Array.isArray(emails)) return null;
   const list = emails.filter(isObject).filter((e) => typeof e['value'] === 'string');
+  const isWork = (e: Record<string, unknown>): boolean => typeof e['type'] === 'string' && e['type'].toLowerCase() === 'work';
   const pick =
-    list.find((e) => e['type'] === 'work' && e['primary'] === true) ??
-    list.find((e) => e['type'] === 'work') ??
+    list.find((e) => isWork(e) && e['primary'] === true) ??
+    list.find(isWork) ??
     list.find((e) => e['primary'] === true) ??
     list[0];
   return pick ? (pick['value'] as string) : null;

@@ -14,7 +14,9 @@ export type Returned = 'always' | 'never' | 'default' | 'request';
 export type Storage =
   | { kind: 'column'; column: 'id' | 'user_name' | 'external_id' | 'given_name' | 'family_name' | 'display_name' | 'email' | 'active' | 'created_at' | 'updated_at' }
   /** An element field of a multi-valued attribute kept in the jsonb resource (e.g. emails.value). */
-  | { kind: 'elements'; array: string; field: string };
+  | { kind: 'elements'; array: string; field: string }
+  /** A single-valued attribute kept in the jsonb resource, by its keys (e.g. [enterprise URN, 'manager', 'value']). */
+  | { kind: 'document'; path: string[] };
 
 export interface AttributeDef {
   name: string;
@@ -146,14 +148,34 @@ export const META_ATTRIBUTE: AttributeDef = attr('meta', 'complex', 'Resource me
   ],
 });
 
+/**
+ * Entra's custom extension attributes (*Customize application attributes*; the SCIM tutorial's
+ * `urn:ietf:params:scim:schemas:extension:CustomExtensionName:2.0:User:tag`): any schema of this shape other
+ * than the enterprise one. The server cannot know their attributes in advance, so it keeps them as sent.
+ */
+const CUSTOM_EXTENSION_PATH = /^(urn:ietf:params:scim:schemas:extension:[^:]+:2\.0:User)(?::(.*))?$/i;
+
+/** True for the URN of a custom User extension (not the enterprise one). */
+export function isCustomExtension(key: string): boolean {
+  const match = CUSTOM_EXTENSION_PATH.exec(key);
+  return match !== null && match[2] === undefined && key.toLowerCase() !== ENTERPRISE_USER_SCHEMA.toLowerCase();
+}
+
 /** A resolved attribute path: which schema it belongs to, its canonical spelling and definitions. */
 export interface ResolvedPath {
-  schema: typeof CORE_USER_SCHEMA | typeof ENTERPRISE_USER_SCHEMA;
+  /** The core or enterprise URN, or a custom extension's URN as the client spelled it. */
+  schema: string;
   /** Canonical top-level name (e.g. `name`, `emails`, `manager`). */
   attribute: AttributeDef;
   sub: AttributeDef | undefined;
   /** Canonical dotted path as stored in the resource, e.g. `name.givenName` or `<enterprise URN>:manager.value`. */
   canonical: string;
+  /**
+   * True for an attribute of a custom extension. Its definition is a stand-in: a readWrite, single-valued,
+   * caseExact=false string (RFC 7643 §2.2 defaults), with a sub-attribute of the same kind when one is named.
+   * What is stored is kept as sent, and filters compare by the JSON type they find (string, boolean, number).
+   */
+  custom: boolean;
 }
 
 const find = (defs: AttributeDef[] | undefined, name: string): AttributeDef | undefined => {
@@ -161,12 +183,25 @@ const find = (defs: AttributeDef[] | undefined, name: string): AttributeDef | un
   return defs?.find((d) => d.name.toLowerCase() === lower);
 };
 
+const ATTRIBUTE_NAME = /^[A-Za-z$][\w$-]*$/;
+/** A name a plain object already answers to (`constructor`, `toString`…) would let a PATCH reach into built-ins. */
+const isAttributeName = (name: string | undefined): name is string => name !== undefined && ATTRIBUTE_NAME.test(name) && !(name in Object.prototype);
+
+function resolveCustom(urn: string, rest: string): ResolvedPath | undefined {
+  const [head, subName, ...more] = rest.split('.');
+  if (!isAttributeName(head) || more.length > 0 || (subName !== undefined && !isAttributeName(subName))) return undefined;
+  const sub = subName === undefined ? undefined : attr(subName, 'string', 'A sub-attribute of a custom extension attribute.');
+  const attribute = attr(head, sub ? 'complex' : 'string', 'An attribute of a custom extension.', sub ? { subAttributes: [sub] } : {});
+  return { schema: urn, attribute, sub, canonical: `${urn}:${sub ? `${head}.${subName ?? ''}` : head}`, custom: true };
+}
+
 /**
- * Resolves `attr`, `attr.sub`, `<core URN>:attr.sub` or `<enterprise URN>:attr.sub`, attribute names
- * case-insensitively (RFC 7644 §3.10). `meta` resolves too, so callers can refuse it as readOnly.
+ * Resolves `attr`, `attr.sub`, `<core URN>:attr.sub`, `<enterprise URN>:attr.sub` or `<custom extension
+ * URN>:attr.sub`, attribute names case-insensitively (RFC 7644 §3.10). `meta` resolves too, so callers can
+ * refuse it as readOnly.
  */
 export function resolvePath(path: string): ResolvedPath | undefined {
-  let schema: ResolvedPath['schema'] = CORE_USER_SCHEMA;
+  let schema: typeof CORE_USER_SCHEMA | typeof ENTERPRISE_USER_SCHEMA = CORE_USER_SCHEMA;
   let rest = path;
   const lower = path.toLowerCase();
   if (lower.startsWith(`${ENTERPRISE_USER_SCHEMA.toLowerCase()}:`)) {
@@ -174,6 +209,9 @@ export function resolvePath(path: string): ResolvedPath | undefined {
     rest = path.slice(ENTERPRISE_USER_SCHEMA.length + 1);
   } else if (lower.startsWith(`${CORE_USER_SCHEMA.toLowerCase()}:`)) {
     rest = path.slice(CORE_USER_SCHEMA.length + 1);
+  } else {
+    const custom = CUSTOM_EXTENSION_PATH.exec(path);
+    if (custom?.[1] && custom[2] !== undefined) return resolveCustom(custom[1], custom[2]);
   }
   const [head, subName, ...more] = rest.split('.');
   if (!head || more.length > 0) return undefined;
@@ -191,7 +229,13 @@ export function resolvePath(path: string): ResolvedPath | undefined {
     if (!sub) return undefined;
   }
   const local = sub ? `${attribute.name}.${sub.name}` : attribute.name;
-  return { schema, attribute, sub, canonical: schema === CORE_USER_SCHEMA ? local : `${ENTERPRISE_USER_SCHEMA}:${local}` };
+  return { schema, attribute, sub, canonical: schema === CORE_USER_SCHEMA ? local : `${ENTERPRISE_USER_SCHEMA}:${local}`, custom: false };
+}
+
+/** The keys of the value at a resolved path in the stored resource (the extension URN first, for extensions). */
+export function documentKeys(p: ResolvedPath): string[] {
+  const local = [p.attribute.name, ...(p.sub ? [p.sub.name] : [])];
+  return p.schema === CORE_USER_SCHEMA ? local : [p.schema, ...local];
 }
 
 /** The definition a value at this path must satisfy. */

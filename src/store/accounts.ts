@@ -158,3 +158,16 @@ export async function listAccounts(db: Db, tenantId: string, q: AccountListQuery
   const [rows, total] = await Promise.all([page(), count()]);
   return { rows, total };
 }
+
+/** Display names of the tenant's accounts with these ids, for manager.displayName: one primary-key query per answer or page. */
+export async function findDisplayNames(db: Db, tenantId: string, ids: string[]): Promise<Map<string, string>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db
+    .selectFrom('accounts')
+    .select(['id', 'display_name'])
+    .where('tenant_id', '=', tenantId)
+    .where('id', 'in', ids)
+    .where('display_name', 'is not', null)
+    .execute();
+  return new Map(rows.flatMap((r) => (r.display_name === null ? [] : [[r.id, r.display_name] as const])));
+}

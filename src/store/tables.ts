@@ -30,6 +30,8 @@ export interface AccountsTable {
   email: string | null;
   active: boolean;
   resource: Json<Record<string, unknown>>;
+  /** lower(resource::text)::jsonb, generated (migration 2026-12-04-0060): what filters match with `@>`. */
+  match_document: ColumnType<Record<string, unknown>, never, never>;
   version: ColumnType<number, number | undefined, number>;
   created_at: Timestamp;
   updated_at: Timestamp;

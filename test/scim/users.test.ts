@@ -115,7 +115,8 @@ t.test('concurrent PATCHes to one user all land: no update is lost', async (t) =
   const user = await scim.create('busy@contoso.com');
   const n = testDatabaseUrl() ? 50 : 20;
   const results = await Promise.all(
-    Array.from({ length: n }, (_, i) => scim.patch(user.id, [{ op: 'add', path: 'emails', value: [{ type: 'other', value: `e${i}@x` }] }])),
+    // Untyped elements: two elements of one type are refused (issue 16).
+    Array.from({ length: n }, (_, i) => scim.patch(user.id, [{ op: 'add', path: 'emails', value: [{ value: `e${i}@x` }] }])),
   );
   t.same(results.map((r) => r.statusCode), Array(n).fill(200));
   const got = (await scim.request('GET', `Users/${user.id}`)).json() as User;
