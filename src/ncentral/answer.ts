@@ -23,12 +23,18 @@ export function interpretAnswer(answer: RawAnswer, call: { endpoint: string; cre
   const { endpoint } = call;
   const status = answer.status;
   const parsed = parseJson(answer.body);
-  const rawMessage = messageOf(parsed.value) ?? (parsed.ok ? null : answer.body.slice(0, 200));
+  // Only N-central's documented error shape is read; any other body (an HTML page, a proxy's text) is never echoed.
+  const rawMessage = status >= 200 && status < 300 ? null : readErrorMessage(parsed.value);
   const serverMessage = rawMessage === null ? null : scrub(rawMessage);
   const said = serverMessage === null ? '' : ` (N-central said: ${serverMessage})`;
   const fail = (kind: NcentralError['kind'], message: string, retryable?: boolean): Interpreted => ({
     ok: false,
-    error: new NcentralError(kind, message, { status, endpoint, ...(retryable === undefined ? {} : { retryable }) }),
+    error: new NcentralError(kind, message, {
+      status,
+      endpoint,
+      ...(retryable === undefined ? {} : { retryable }),
+      ...(serverMessage === null ? {} : { serverMessage }),
+    }),
   });
   if (serverMessage !== null && PASSWORD_EXPIRED.test(serverMessage)) {
     return fail('passwordExpired', "N-central refused the API user's session: its password has expired (every 90 days). Reset the API user's password in N-central and generate a new User-API token.", false);
@@ -72,11 +78,39 @@ function parseJson(text: string): { ok: true; value: unknown } | { ok: false; va
   }
 }
 
-function messageOf(body: unknown): string | null {
+/** How long a server's message may grow in one of our sentences. */
+const MAX_MESSAGE_CHARS = 300;
+
+/**
+ * N-central's error body is `{status, message, errors[]}` (the API-Service specification's ErrorResponse), with
+ * messages like `"[ID=abcd] UNAUTHORIZED: UnauthorizedException: Missing authorization header bearer."`. The
+ * `[ID=…]` reference is kept at the end (N-able support asks for it); the status words and Java exception names
+ * are dropped; field errors are appended. `error message` is the older inline form some endpoints use (§7).
+ */
+export function readErrorMessage(body: unknown): string | null {
   if (!isObject(body)) return null;
-  for (const key of ['message', 'error message', 'errorMessage', 'error']) {
-    const value = body[key];
-    if (typeof value === 'string' && value !== '') return value.slice(0, 300);
+  const raw = [body['message'], body['error message'], body['errorMessage']].find((v): v is string => typeof v === 'string' && v.trim() !== '');
+  if (raw === undefined) return null;
+  let text = raw.slice(0, 2000).replace(/[\u0000-\u001f\u007f]+/g, ' ');
+  let reference: string | null = null;
+  const id = /^\s*\[ID=([\w-]{1,64})\]\s*/.exec(text);
+  if (id) {
+    reference = id[1] ?? null;
+    text = text.slice(id[0].length);
   }
-  return null;
+  // "BAD REQUEST: BAD REQUEST: BadRequestException: Invalid customerId format" → "Invalid customerId format".
+  for (;;) {
+    const prefix = /^(?:[A-Z][A-Z ]{2,40}|[A-Za-z][\w.$]{0,120}(?:Exception|Error)):\s+/.exec(text);
+    if (prefix === null) break;
+    text = text.slice(prefix[0].length);
+  }
+  const errors = Array.isArray(body['errors']) ? body['errors'] : [];
+  const details = errors
+    .slice(0, 5)
+    .map((e) => (isObject(e) ? [e['field'], e['message']].filter((v): v is string => typeof v === 'string' && v !== '').join(': ') : typeof e === 'string' ? e : ''))
+    .filter((d) => d !== '');
+  const sentence = [text.trim(), ...details].filter((p) => p !== '').join('; ');
+  if (sentence === '') return null;
+  const clipped = sentence.length > MAX_MESSAGE_CHARS ? `${sentence.slice(0, MAX_MESSAGE_CHARS)}…` : sentence;
+  return reference === null ? clipped : `${clipped} [N-central reference ${reference}]`;
 }
