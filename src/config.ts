@@ -63,6 +63,11 @@ export const ConfigSchema = Type.Object({
   TOKEN_RATE_LIMIT_PER_ADDRESS: Type.Optional(PositiveInt(1, 1_000_000)),
   CREDENTIAL_RECHECK_SECONDS: Type.Optional(PositiveInt(1, 300)),
   RETENTION_DAYS: Type.Optional(PositiveInt(1, 3650)),
+  NCENTRAL_MAX_ANSWER_MIB: Type.Optional(PositiveInt(1, 1024)),
+  NCENTRAL_MAX_MIB_PER_RUN: Type.Optional(PositiveInt(16, 1024 * 1024)),
+  NCENTRAL_MAX_PAGES_PER_LISTING: Type.Optional(PositiveInt(1, 1_000_000)),
+  NCENTRAL_MAX_ITEMS_PER_LISTING: Type.Optional(PositiveInt(1, 100_000_000)),
+  NCENTRAL_MAX_FIELD_CHARS: Type.Optional(PositiveInt(256, 1024 * 1024)),
   METRICS_TOKEN: Type.Optional(
     Type.String({ pattern: '^[\\x21-\\x7e]{32,512}$', description: 'at least 32 printable characters without spaces (e.g. `openssl rand -hex 32`)' }),
   ),
@@ -113,6 +118,17 @@ export interface Config {
   retentionDays: number;
   /** When set, GET /metrics wants `Authorization: Bearer <this>`. */
   metricsToken: string | undefined;
+  /** Caps on what one N-central sync run reads; past one the run fails with `serverMisbehaved`. */
+  ncentralLimits: NcentralReadLimits;
+}
+
+/** The same fields as `NcentralLimits` in src/ncentral/limits.ts (config imports nothing from features). */
+export interface NcentralReadLimits {
+  maxAnswerBytes: number;
+  maxBytesPerRun: number;
+  maxPagesPerListing: number;
+  maxItemsPerListing: number;
+  maxFieldChars: number;
 }
 
 export type ConsoleRole = 'viewer' | 'admin';
@@ -197,6 +213,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     credentialRecheckSeconds: c.CREDENTIAL_RECHECK_SECONDS ?? 5,
     retentionDays: c.RETENTION_DAYS ?? 90,
     metricsToken: c.METRICS_TOKEN,
+    ncentralLimits: {
+      maxAnswerBytes: (c.NCENTRAL_MAX_ANSWER_MIB ?? 32) * 1024 * 1024,
+      maxBytesPerRun: (c.NCENTRAL_MAX_MIB_PER_RUN ?? 4096) * 1024 * 1024,
+      maxPagesPerListing: c.NCENTRAL_MAX_PAGES_PER_LISTING ?? 10_000,
+      maxItemsPerListing: c.NCENTRAL_MAX_ITEMS_PER_LISTING ?? 1_000_000,
+      maxFieldChars: c.NCENTRAL_MAX_FIELD_CHARS ?? 8192,
+    },
   };
   return config;
 }

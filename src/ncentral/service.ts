@@ -23,6 +23,7 @@ import { normaliseNcentralUrl } from './base-url.js';
 import { restConnector, type ConnectionSecret, type NcentralConnector, type VerifyReport } from './connector.js';
 import { targetFor, type UnitMapping } from './device-diff.js';
 import { plannedKinds, refreshOrgUnits } from './directory-service.js';
+import type { NcentralLimits } from './limits.js';
 import { planAutoMatch } from './matcher.js';
 import { DEFAULT_SYNC_TIME, nightlyCron, nightlyJobName, parseSyncTime } from './schedule.js';
 import type { SyncProgress } from './sync.js';
@@ -430,8 +431,8 @@ export class NcentralService {
 
 /** The service as the server and the CLI build it: the REST client as connector unless a test passes another. */
 export function createNcentralService(
-  deps: { database: { db: Kysely<DB> }; clock: Clock; log: Logger; config: { encryptionKey: Buffer | undefined } },
-  connector: NcentralConnector = restConnector(),
+  deps: { database: { db: Kysely<DB> }; clock: Clock; log: Logger; config: { encryptionKey: Buffer | undefined; ncentralLimits?: NcentralLimits } },
+  connector: NcentralConnector = restConnector(deps.config.ncentralLimits ? { limits: deps.config.ncentralLimits } : {}),
 ): NcentralService {
   return new NcentralService({ db: deps.database.db, clock: deps.clock, log: deps.log, encryptionKey: deps.config.encryptionKey, connector });
 }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
-import { restConnector, type NcentralConnector } from '../../src/ncentral/connector.js';
+import { restConnector, type ClientTuning, type NcentralConnector } from '../../src/ncentral/connector.js';
 import { insertPortalClients } from '../../src/store/portal-clients.js';
 import { buildTestApp, type TestApp } from '../helpers/app.js';
 import { createTestAdmin } from '../helpers/admin.js';
@@ -42,11 +42,16 @@ export function acmeEstate(): FakeEstate {
   return e;
 }
 
-export async function fakeApp(t: TestLike, options: Partial<FakeNcentralOptions> = {}, env: Record<string, string> = { ENCRYPTION_KEY }): Promise<FakeApp> {
+export async function fakeApp(
+  t: TestLike,
+  options: Partial<FakeNcentralOptions> = {},
+  env: Record<string, string> = { ENCRYPTION_KEY },
+  tuning: ClientTuning = {},
+): Promise<FakeApp> {
   const fake = await startFakeNcentral({ estate: acmeEstate(), ...options });
   t.teardown(() => fake.close());
   // Quick retries so injected faults do not slow the suite; everything else as in production.
-  const real = restConnector({ backoff: { baseMs: 5, capMs: 50 }, concurrencyPerEndpoint: 3, pageSize: 2 });
+  const real = restConnector({ backoff: { baseMs: 5, capMs: 50 }, concurrencyPerEndpoint: 3, pageSize: 2, ...tuning });
   const hooks: FakeApp['hooks'] = { afterDevicePage: undefined };
   const connector: NcentralConnector = {
     verify: (s) => real.verify(s),
