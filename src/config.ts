@@ -68,6 +68,11 @@ export const ConfigSchema = Type.Object({
   NCENTRAL_ALLOWED_HOSTS: Type.Optional(
     Type.String({ maxLength: 10_000, description: 'comma-separated host names, *.wildcards and CIDR ranges' }),
   ),
+  NCENTRAL_MAX_ANSWER_MIB: Type.Optional(PositiveInt(1, 1024)),
+  NCENTRAL_MAX_MIB_PER_RUN: Type.Optional(PositiveInt(16, 1024 * 1024)),
+  NCENTRAL_MAX_PAGES_PER_LISTING: Type.Optional(PositiveInt(1, 1_000_000)),
+  NCENTRAL_MAX_ITEMS_PER_LISTING: Type.Optional(PositiveInt(1, 100_000_000)),
+  NCENTRAL_MAX_FIELD_CHARS: Type.Optional(PositiveInt(256, 1024 * 1024)),
   METRICS_TOKEN: Type.Optional(
     Type.String({ pattern: '^[\\x21-\\x7e]{32,512}$', description: 'at least 32 printable characters without spaces (e.g. `openssl rand -hex 32`)' }),
   ),
@@ -120,6 +125,17 @@ export interface Config {
   metricsToken: string | undefined;
   /** N-central servers a tenant may connect to besides public addresses (SSRF guard, issue 15). */
   ncentralAllowedHosts: AllowedHosts;
+  /** Caps on what one N-central sync run reads; past one the run fails with `serverMisbehaved`. */
+  ncentralLimits: NcentralReadLimits;
+}
+
+/** The same fields as `NcentralLimits` in src/ncentral/limits.ts (kept apart from the client's error types it sits beside). */
+export interface NcentralReadLimits {
+  maxAnswerBytes: number;
+  maxBytesPerRun: number;
+  maxPagesPerListing: number;
+  maxItemsPerListing: number;
+  maxFieldChars: number;
 }
 
 export type ConsoleRole = 'viewer' | 'admin';
@@ -210,6 +226,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     retentionDays: c.RETENTION_DAYS ?? 90,
     metricsToken: c.METRICS_TOKEN,
     ncentralAllowedHosts: ncentralAllowedHosts(c.NCENTRAL_ALLOWED_HOSTS),
+    ncentralLimits: {
+      maxAnswerBytes: (c.NCENTRAL_MAX_ANSWER_MIB ?? 32) * 1024 * 1024,
+      maxBytesPerRun: (c.NCENTRAL_MAX_MIB_PER_RUN ?? 4096) * 1024 * 1024,
+      maxPagesPerListing: c.NCENTRAL_MAX_PAGES_PER_LISTING ?? 10_000,
+      maxItemsPerListing: c.NCENTRAL_MAX_ITEMS_PER_LISTING ?? 1_000_000,
+      maxFieldChars: c.NCENTRAL_MAX_FIELD_CHARS ?? 8192,
+    },
   };
   return config;
 }

@@ -86,7 +86,7 @@ export const ncentralCommand: CommandGroup = {
         case 'verify': {
           const report = await service.verify(tenantId);
           emit(ctx, report, report.ok
-            ? [`N-central ${report.ncentralVersion ?? '(version not reported)'}: ${report.customers ?? '?'} customers, ${report.devices ?? '?'} devices visible`]
+            ? [`N-central ${report.ncentralVersion ?? '(version unknown)'}: ${report.customers ?? '?'} customers, ${report.devices ?? '?'} devices visible`, ...(report.warnings ?? []).map((w) => `warning: ${w.message}`)]
             : ['verify failed:', ...report.problems.map((p) => `  - ${p.message}`)]);
           return report.ok ? 0 : 1;
         }

@@ -70,7 +70,7 @@ export function connectionPage(input: {
 function verifyResult(r: VerifyReport): SafeHtml {
   if (r.ok) {
     return notice('ok', html`<strong>Verified.</strong> Connected to N-central ${r.ncentralVersion ?? ''}: ${r.customers ?? 0} customers and
-      ${r.devices ?? 0} devices visible. Next: <a href="/console/ncentral/clients">Client sync</a>.`);
+      ${r.devices ?? 0} devices visible. Next: <a href="/console/ncentral/clients">Client sync</a>.${(r.warnings ?? []).map((w) => html`<br>${w.message}`)}`);
   }
   return notice('bad', html`<strong>Verify failed.</strong><ul>${r.problems.map((p) => html`<li>${p.message}</li>`)}</ul>`);
 }

@@ -24,13 +24,19 @@ export function interpretAnswer(answer: RawAnswer, call: { endpoint: string; cre
   const { endpoint } = call;
   const status = answer.status;
   const parsed = parseJson(answer.body);
-  const rawMessage = messageOf(parsed.value) ?? (parsed.ok ? null : answer.body.slice(0, 200));
-  const serverMessage = rawMessage === null ? null : scrub(rawMessage);
+  // Only N-central's documented error shape is read; any other body (an HTML page, a proxy's text) is never echoed.
+  const read = status >= 200 && status < 300 ? null : readErrorMessage(parsed.value);
+  const serverMessage = read?.echo == null ? null : scrub(read.echo);
   const fail = (kind: NcentralError['kind'], message: string, retryable?: boolean): Interpreted => ({
     ok: false,
-    error: new NcentralError(kind, message, { status, endpoint, ...(retryable === undefined ? {} : { retryable }) }),
+    error: new NcentralError(kind, message, {
+      status,
+      endpoint,
+      ...(retryable === undefined ? {} : { retryable }),
+      ...(serverMessage === null ? {} : { serverMessage }),
+    }),
   });
-  if (serverMessage !== null && PASSWORD_EXPIRED.test(serverMessage)) {
+  if (read !== null && PASSWORD_EXPIRED.test(read.text)) {
     return fail('passwordExpired', "N-central refused the API user's session: its password has expired (every 90 days). Reset the API user's password in N-central and generate a new User-API token.", false);
   }
   if (status >= 200 && status < 300) {
@@ -72,11 +78,22 @@ function parseJson(text: string): { ok: true; value: unknown } | { ok: false; va
   }
 }
 
-function messageOf(body: unknown): string | null {
+/**
+ * N-central's error body is `{status, message, errors[]}` (the API-Service specification's ErrorResponse), with
+ * messages like `"[ID=abcd] UNAUTHORIZED: UnauthorizedException: Missing authorization header bearer."`. `text` is
+ * the whole message, read only to diagnose (the expired-password case); `echo` is what a diagnosis may quote: the
+ * status words and the `[ID=…]` reference N-able support asks for, both of a fixed shape. Free text is never quoted,
+ * so a server cannot make our answers carry what it says (issue 15 item 3). `error message` is the older inline
+ * form some endpoints use (§7).
+ */
+export function readErrorMessage(body: unknown): { text: string; echo: string | null } | null {
   if (!isObject(body)) return null;
-  for (const key of ['message', 'error message', 'errorMessage', 'error']) {
-    const value = body[key];
-    if (typeof value === 'string' && value !== '') return value.slice(0, 300);
-  }
-  return null;
+  const raw = [body['message'], body['error message'], body['errorMessage']].find((v): v is string => typeof v === 'string' && v.trim() !== '');
+  if (raw === undefined) return null;
+  const text = raw.slice(0, 2000);
+  const reference = /^\s*\[ID=([\w-]{1,64})\]\s*/.exec(text);
+  const afterReference = reference === null ? text : text.slice(reference[0].length);
+  const statusWords = /^([A-Z][A-Z ]{2,40}):/.exec(afterReference)?.[1]?.trim();
+  const parts = [statusWords, reference?.[1] === undefined ? undefined : `[N-central reference ${reference[1]}]`].filter((p): p is string => p !== undefined && p !== '');
+  return { text, echo: parts.length === 0 ? null : parts.join(' ') };
 }

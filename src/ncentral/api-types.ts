@@ -66,7 +66,28 @@ export interface NcDeviceAssets {
   ipAddresses: string[];
   osName: string | null;
   netbiosName: string | null;
+  /** The assets' `device.deleted` ("true"): N-central still answers for a device it has deleted. */
+  deleted: boolean;
 }
+
+/** An org unit of any level (`/api/org-units/{id}`). */
+export interface NcOrgUnit {
+  orgUnitId: string;
+  orgUnitName: string;
+  /** e.g. "SO", "CUSTOMER", "SITE". */
+  orgUnitType: string | null;
+  parentId: string | null;
+}
+
+/**
+ * What N-central said about a device missing from a complete listing: `present` (the listing skipped it), or one of
+ * the three answers seen for a deleted or out-of-scope device.
+ */
+export type NcDeviceLookup =
+  | { answer: 'present'; status: 200; device: NcDevice }
+  | { answer: 'notFound'; status: 404 }
+  | { answer: 'deleted'; status: 200 }
+  | { answer: 'noPermission'; status: 401 | 403 | number };
 
 /** A saved device filter (`/api/device-filters`); its id can narrow `devices({ filterId })`. */
 export interface NcDeviceFilter {
@@ -96,7 +117,14 @@ export interface NcPage<T> {
 export type NcEndpoint =
   | '/api/auth/authenticate'
   | '/api/auth/refresh'
+  | '/api/auth/validate'
+  | '/api/auth/logout'
   | '/api/server-info'
+  | '/api/server-info/extra'
+  | '/api/service-orgs/{id}'
+  | '/api/customers/{id}'
+  | '/api/sites/{id}'
+  | '/api/org-units/{id}'
   | '/api/service-orgs'
   | '/api/customers'
   | '/api/sites'

@@ -14,7 +14,9 @@ export type NcentralErrorKind =
   | 'server'
   | 'timeout'
   | 'badResponse'
-  | 'passwordExpired';
+  | 'passwordExpired'
+  /** A cap on what one run reads was hit (pages, items, a field, an answer or the run's bytes): a hostile or broken server. */
+  | 'serverMisbehaved';
 
 export class NcentralError extends Error {
   override readonly name = 'NcentralError';
@@ -24,14 +26,17 @@ export class NcentralError extends Error {
   readonly endpoint?: string;
   /** Worth another attempt: 429 is N-central's normal back-pressure; 5xx, timeouts and dropped connections pass. */
   readonly retryable: boolean;
+  /** N-central's own `message` from its error body `{status, message, errors[]}`, cleaned and scrubbed of tokens. */
+  readonly serverMessage?: string;
 
   constructor(
     kind: NcentralErrorKind,
     message: string,
-    details: { status?: number; endpoint?: string; retryable?: boolean } = {},
+    details: { status?: number; endpoint?: string; retryable?: boolean; serverMessage?: string } = {},
   ) {
     super(message);
     this.kind = kind;
+    if (details.serverMessage !== undefined) this.serverMessage = details.serverMessage;
     if (details.status !== undefined) this.status = details.status;
     if (details.endpoint !== undefined) this.endpoint = details.endpoint;
     this.retryable =

@@ -14,8 +14,10 @@ import type {
   NcDeviceAssets,
   NcDeviceFilter,
   NcDeviceListOptions,
+  NcDeviceLookup,
   NcEndpoint,
   NcListOptions,
+  NcOrgUnit,
   NcPage,
   NcServerInfo,
   NcServiceOrg,
@@ -28,10 +30,23 @@ import { normaliseNcentralUrl } from './base-url.js';
 import { NcentralError } from './client-error.js';
 import { systemResolver, type HostResolver } from './destination-guard.js';
 import { KeyedSemaphore } from './keyed-semaphore.js';
+import { DEFAULT_NCENTRAL_LIMITS, exceedsFieldLength, misbehaved, type NcentralLimits } from './limits.js';
 import { readPages } from './paging.js';
 import { readTokenPair, TokenSession, type TokenPair } from './token-session.js';
-import { Transport, type HttpAnswer } from './transport.js';
-import { isObject, readId, toAssets, toCustomer, toDevice, toDeviceFilter, toServerInfo, toServiceOrg, toSite } from './wire.js';
+import { OversizedAnswer, Transport, type HttpAnswer } from './transport.js';
+import {
+  isObject,
+  readId,
+  toAssets,
+  toCustomer,
+  toDevice,
+  toDeviceFilter,
+  toOrgUnit,
+  toServerInfo,
+  toServerInfoExtra,
+  toServiceOrg,
+  toSite,
+} from './wire.js';
 
 export { NcentralError } from './client-error.js';
 export type { NcentralErrorKind } from './client-error.js';
@@ -66,6 +81,8 @@ export interface NcentralClientOptions {
   resolveHost?: HostResolver;
   /** Tests only: allow http:// so pure-logic tests can skip TLS. */
   allowPlainHttp?: boolean;
+  /** Caps on what this client reads (one client serves one run); defaults in limits.ts. */
+  limits?: Partial<NcentralLimits>;
 }
 
 export interface NcClientStats {
@@ -73,6 +90,8 @@ export interface NcClientStats {
   retries: number;
   pages: number;
   tokenRenewals: number;
+  /** Bytes of every answer body received. */
+  bytes: number;
 }
 
 type Auth = 'none' | 'access' | 'userApiToken' | { refreshToken: string };
@@ -84,7 +103,26 @@ interface Call {
   auth: Auth;
   body?: string;
   maxRetries?: number;
+  /** Renew the access token and replay once after a 401 (default). Off where a 401 may mean "not yours to see". */
+  replayOn401?: boolean;
 }
+
+/**
+ * Lists have no default order: the specification says that without `sortBy` "no sorting is applied", so page
+ * boundaries would rest on an unspecified order and a device could be skipped or read twice. Every listing sorts
+ * on its id, ascending.
+ */
+const SORT_KEY: Partial<Record<NcEndpoint, string>> = {
+  '/api/service-orgs': 'soId',
+  '/api/customers': 'customerId',
+  '/api/sites': 'siteId',
+  '/api/devices': 'deviceId',
+  '/api/org-units/{id}/devices': 'deviceId',
+  '/api/device-filters': 'filterId',
+};
+
+/** The product version in /api/server-info/extra (`data._extra`), e.g. "2024.6.0.19". */
+const EXTRA_VERSION_KEY = 'Installation: Deployment Product Version';
 
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -105,7 +143,8 @@ export class NcentralClient {
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly random: () => number;
   private readonly onEvent: ((event: NcClientEvent) => void) | undefined;
-  private readonly counters: NcClientStats = { requests: 0, retries: 0, pages: 0, tokenRenewals: 0 };
+  private readonly counters: NcClientStats = { requests: 0, retries: 0, pages: 0, tokenRenewals: 0, bytes: 0 };
+  private readonly limits: NcentralLimits;
   private readonly lifetime = new AbortController();
 
   constructor(options: NcentralClientOptions) {
@@ -127,6 +166,7 @@ export class NcentralClient {
     this.sleep = options.sleep ?? defaultSleep;
     this.random = options.random ?? Math.random;
     this.onEvent = options.onEvent;
+    this.limits = { ...DEFAULT_NCENTRAL_LIMITS, ...options.limits };
     // Every call in flight and every waiting retry listens for close(): hundreds at once are normal here.
     setMaxListeners(0, this.lifetime.signal);
     if (options.signal !== undefined) {
@@ -146,10 +186,35 @@ export class NcentralClient {
     });
   }
 
-  /** Version information; needs no token. */
+  /**
+   * Version information. The specification puts /api/server-info behind the access token (public clients call it
+   * after authenticating: eagle00789/PS-NCentral-RESTAPI `Connect-Ncentral`, mostafa-n-able/N-central-REST).
+   */
   async serverInfo(options: NcCallOptions = {}): Promise<NcServerInfo> {
-    const answer = await this.call({ endpoint: '/api/server-info', path: '/api/server-info', auth: 'none', ...retryBudget(options) });
+    const answer = await this.call({ endpoint: '/api/server-info', path: '/api/server-info', auth: 'access', ...retryBudget(options) });
     return toServerInfo(answer);
+  }
+
+  /** The product version from /api/server-info/extra (token-protected), for servers whose server-info says `ncentral: null`. */
+  async serverInfoExtraVersion(options: NcCallOptions = {}): Promise<string | null> {
+    const answer = await this.call({ endpoint: '/api/server-info/extra', path: '/api/server-info/extra', auth: 'access', ...retryBudget(options) });
+    return toServerInfoExtra(answer, EXTRA_VERSION_KEY);
+  }
+
+  /**
+   * Ends the session: the specification's logout invalidates both tokens, so nightly runs across hundreds of
+   * tenants leave no sessions open on the customer's server. Best effort: one attempt, no renewal, never throws.
+   */
+  async logout(): Promise<boolean> {
+    if (this.session.held() === null || this.lifetime.signal.aborted) return false;
+    try {
+      await this.call({ endpoint: '/api/auth/logout', path: '/api/auth/logout', method: 'POST', auth: 'access', maxRetries: 0, replayOn401: false });
+      return true;
+    } catch {
+      return false;
+    } finally {
+      this.session.forget();
+    }
   }
 
   /** Exchanges the User-API token for fresh tokens now (verify uses it to tell a bad token apart). */
@@ -186,15 +251,64 @@ export class NcentralClient {
     return this.list('/api/device-filters', '/api/device-filters', toDeviceFilter, options);
   }
 
-  /** One device; null when N-central answers 404 (deleted, or never existed). */
+  /** One device (the specification wraps it in `data`); null when N-central answers 404 (deleted, or never existed). */
   async device(id: string): Promise<NcDevice | null> {
     const deviceId = readId(id);
     if (deviceId === null) return null;
     const body = await this.callOrNull({ endpoint: '/api/devices/{id}', path: `/api/devices/${deviceId}`, auth: 'access' });
     if (body === null) return null;
-    const device = toDevice(isObject(body) && isObject(body['data']) ? body['data'] : body);
-    if (device === null) throw new NcentralError('badResponse', 'N-central answered /api/devices/{id} without a readable device.', { endpoint: '/api/devices/{id}', retryable: false });
-    return device;
+    return this.single('/api/devices/{id}', body, toDevice);
+  }
+
+  /**
+   * Whether a device missing from a complete listing is really gone. What N-central answers for a deleted or
+   * out-of-scope device is not documented (../shared/ncentral-api.md, December 2026): a 404, a 200 whose assets
+   * say `device.deleted`, or a 401/403 "no permission". A 401 may also mean an expired token, so the token is
+   * checked (and renewed if it is the token) before a 401 is taken as "no permission".
+   */
+  async lookUpDevice(id: string): Promise<NcDeviceLookup> {
+    const deviceId = readId(id);
+    if (deviceId === null) return { answer: 'notFound', status: 404 };
+    const get = () => this.call({ endpoint: '/api/devices/{id}', path: `/api/devices/${deviceId}`, auth: 'access', replayOn401: false });
+    let body: unknown;
+    try {
+      body = await get();
+    } catch (error) {
+      if (!(error instanceof NcentralError)) throw error;
+      if (error.kind === 'notFound') return { answer: 'notFound', status: 404 };
+      if (error.status === 403) return { answer: 'noPermission', status: 403 };
+      if (error.status !== 401) throw error;
+      await this.call({ endpoint: '/api/auth/validate', path: '/api/auth/validate', auth: 'access' });
+      try {
+        body = await get();
+      } catch (again) {
+        if (!(again instanceof NcentralError)) throw again;
+        if (again.kind === 'notFound') return { answer: 'notFound', status: 404 };
+        if (again.status === 401 || again.status === 403) return { answer: 'noPermission', status: again.status };
+        throw again;
+      }
+    }
+    const device = this.single('/api/devices/{id}', body, toDevice);
+    const assets = await this.deviceAssets(deviceId);
+    if (assets?.deleted) return { answer: 'deleted', status: 200 };
+    return { answer: 'present', status: 200, device };
+  }
+
+  /** One customer; the specification returns the single org-unit GETs unwrapped (no `data`), a wrapped one is read too. */
+  async customer(id: string): Promise<NcCustomer | null> {
+    return this.orgUnitGet('/api/customers/{id}', '/api/customers', id, toCustomer);
+  }
+
+  async site(id: string): Promise<NcSite | null> {
+    return this.orgUnitGet('/api/sites/{id}', '/api/sites', id, toSite);
+  }
+
+  async serviceOrg(id: string): Promise<NcServiceOrg | null> {
+    return this.orgUnitGet('/api/service-orgs/{id}', '/api/service-orgs', id, toServiceOrg);
+  }
+
+  async orgUnit(id: string): Promise<NcOrgUnit | null> {
+    return this.orgUnitGet('/api/org-units/{id}', '/api/org-units', id, toOrgUnit);
   }
 
   /** A device's inventory; null on 404, which is what probes (no asset record) get. */
@@ -203,9 +317,7 @@ export class NcentralClient {
     if (deviceId === null) return null;
     const body = await this.callOrNull({ endpoint: '/api/devices/{id}/assets', path: `/api/devices/${deviceId}/assets`, auth: 'access' });
     if (body === null) return null;
-    const assets = toAssets(isObject(body) && isObject(body['data']) ? body['data'] : body);
-    if (assets === null) throw new NcentralError('badResponse', 'N-central answered /api/devices/{id}/assets without a readable inventory.', { endpoint: '/api/devices/{id}/assets', retryable: false });
-    return assets;
+    return this.single('/api/devices/{id}/assets', body, toAssets);
   }
 
   stats(): NcClientStats {
@@ -218,12 +330,31 @@ export class NcentralClient {
     this.transport?.close();
   }
 
+  private async orgUnitGet<T>(endpoint: NcEndpoint, base: string, id: string, read: (raw: unknown) => T | null): Promise<T | null> {
+    const orgUnitId = readId(id);
+    if (orgUnitId === null) return null;
+    const body = await this.callOrNull({ endpoint, path: `${base}/${orgUnitId}`, auth: 'access' });
+    return body === null ? null : this.single(endpoint, body, read);
+  }
+
+  /** A single-object answer, wrapped in `data` or not; capped like list items. */
+  private single<T>(endpoint: NcEndpoint, body: unknown, read: (raw: unknown) => T | null): T {
+    const raw = isObject(body) && isObject(body['data']) ? body['data'] : body;
+    if (exceedsFieldLength(raw, this.limits.maxFieldChars)) throw misbehaved(endpoint, `sent a field longer than ${this.limits.maxFieldChars} characters`);
+    const item = read(raw);
+    if (item === null) throw new NcentralError('badResponse', `N-central answered ${endpoint} without a readable object.`, { endpoint, retryable: false });
+    return item;
+  }
+
   private list<T>(endpoint: NcEndpoint, basePath: string, read: (raw: unknown) => T | null, options: NcListOptions, extraQuery = ''): AsyncIterable<NcPage<T>> {
+    const sortKey = SORT_KEY[endpoint];
+    const sort = sortKey === undefined ? '' : `&sortBy=${sortKey}&sortOrder=asc`;
     return readPages({
       endpoint,
+      limits: this.limits,
       pageSize: Math.max(1, Math.min(1000, Math.floor(options.pageSize ?? this.pageSize))),
       fetch: (pageNumber, pageSize) =>
-        this.call({ endpoint, path: `${basePath}?pageNumber=${pageNumber}&pageSize=${pageSize}${extraQuery}`, auth: 'access', ...retryBudget(options) }),
+        this.call({ endpoint, path: `${basePath}?pageNumber=${pageNumber}&pageSize=${pageSize}${sort}${extraQuery}`, auth: 'access', ...retryBudget(options) }),
       read,
       skipped: () => this.emit({ type: 'itemSkipped', endpoint, reason: 'missing or unreadable id' }),
       fetched: (page) => {
@@ -265,11 +396,14 @@ export class NcentralClient {
       const accessToken = call.auth === 'access' ? await this.session.accessToken() : null;
       let answer: HttpAnswer | null = null;
       let failure: NcentralError | null = null;
+      const budget = this.limits.maxBytesPerRun - this.counters.bytes;
+      if (budget <= 0) throw misbehaved(call.endpoint, `sent more than ${this.limits.maxBytesPerRun} bytes in one run`);
       const release = await this.semaphore.acquire(call.endpoint);
       const started = Date.now();
       try {
         this.counters.requests += 1;
         answer = await transport.send({
+          maxBodyBytes: Math.min(this.limits.maxAnswerBytes, budget),
           method: call.method ?? 'GET',
           path: call.path,
           headers: this.headersFor(call, accessToken),
@@ -280,16 +414,22 @@ export class NcentralClient {
         });
       } catch (error) {
         answer = null;
+        if (error instanceof OversizedAnswer) {
+          throw error.limit < this.limits.maxAnswerBytes
+            ? misbehaved(call.endpoint, `sent more than ${this.limits.maxBytesPerRun} bytes in one run`)
+            : misbehaved(call.endpoint, `sent an answer larger than ${this.limits.maxAnswerBytes} bytes`);
+        }
         failure = error instanceof NcentralError ? error : new NcentralError('network', `Calling N-central ${call.endpoint} failed.`, { endpoint: call.endpoint });
       } finally {
         release();
       }
       if (answer !== null) {
+        this.counters.bytes += answer.bytes;
         this.emit({ type: 'request', endpoint: call.endpoint, method: call.method ?? 'GET', status: answer.status, durationMs: Date.now() - started });
         // N-central's 429 means "too many in flight on this endpoint" (§7): carry fewer, earn them back on success.
         if (answer.status === 429) this.semaphore.throttled(call.endpoint);
         else if (answer.status < 300) this.semaphore.succeeded(call.endpoint);
-        if (answer.status === 401 && accessToken !== null && !replayed) {
+        if (answer.status === 401 && accessToken !== null && !replayed && call.replayOn401 !== false) {
           // Expired or dropped (server restart) access token: renew once — shared with concurrent callers — and replay.
           replayed = true;
           await this.session.afterUnauthorized(accessToken);

@@ -20,6 +20,8 @@ export interface VerifyReport {
   customers: number | null;
   devices: number | null;
   problems: VerifyProblem[];
+  /** Worth saying, no reason to refuse (e.g. `versionUnknown`). */
+  warnings?: VerifyProblem[];
 }
 
 export interface NcentralConnector {
@@ -33,10 +35,13 @@ export function clientSource(client: NcentralClient): NcentralSource {
     customers: () => client.customers(),
     sites: () => client.sites(),
     devices: () => client.devices(),
-    device: (id) => client.device(id),
+    lookUpDevice: async (id) => (await client.lookUpDevice(id)).answer,
     deviceAssets: (id) => client.deviceAssets(id),
     retries: () => client.stats().retries,
-    close: () => client.close(),
+    async close() {
+      await client.logout();
+      await client.close();
+    },
   };
 }
 
@@ -56,6 +61,7 @@ export function restConnector(
       try {
         return await verifyWith(client);
       } finally {
+        await client.logout();
         await client.close();
       }
     },

@@ -5,6 +5,7 @@
  */
 import type { NcEndpoint, NcPage } from './api-types.js';
 import { NcentralError } from './client-error.js';
+import { exceedsFieldLength, misbehaved, type NcentralLimits } from './limits.js';
 import { isObject, readId } from './wire.js';
 
 export interface PageEnvelope {
@@ -56,17 +57,19 @@ export function readPageEnvelope(body: unknown, requested: { pageNumber: number;
 }
 
 /**
- * Whether another page follows. Strongest signal first: an empty page ends it; `totalPages` counts pages
- * as the server sees them now (it moves with live data); `_links.nextPage` when there are links; `totalItems`
- * against the offset reached; finally a page shorter than the server's stated size. With none of these the
- * listing continues until an empty page, since a silently clamped page looks just like a last page.
+ * Whether another page follows. The specification gives device lists the full envelope but customers, sites and
+ * filters only `{data, totalItems}` (a public PowerShell client reads `totalPages` from /api/customers, so real
+ * servers may send more): every signal is optional. An empty page ends it; `totalPages` when given; `_links.nextPage`
+ * when there are links; `totalItems` against the rows read so far (never pageNumber × the size asked for, which a
+ * server may lower silently); a page shorter than the size the server is known to use. With none of these the
+ * listing continues until an empty page.
  */
-export function hasNextPage(page: PageEnvelope): boolean {
+export function hasNextPage(page: PageEnvelope, progress: { rowsRead: number; pageSize: number | null }): boolean {
   if (page.rows.length === 0) return false;
   if (page.totalPages !== null) return page.pageNumber < page.totalPages;
   if (page.nextLink !== null) return page.nextLink;
-  if (page.totalItems !== null) return page.pageNumber * page.pageSize < page.totalItems;
-  if (page.pageSizeReported) return page.rows.length >= page.pageSize;
+  if (page.totalItems !== null && progress.rowsRead >= page.totalItems) return false;
+  if (progress.pageSize !== null && page.rows.length < progress.pageSize) return false;
   return true;
 }
 
@@ -83,15 +86,23 @@ export interface PageReader<T> {
   read(row: unknown): T | null;
   skipped(): void;
   fetched(page: NcPage<T>): void;
+  /** Caps against a hostile server; a listing past one fails with `serverMisbehaved`. */
+  limits: Pick<NcentralLimits, 'maxPagesPerListing' | 'maxItemsPerListing' | 'maxFieldChars'>;
 }
 
 /** Every page of a listing, in order, by pageNumber (1-based) and the page size the server really uses. */
 export async function* readPages<T>(reader: PageReader<T>): AsyncGenerator<NcPage<T>> {
-  const { endpoint } = reader;
+  const { endpoint, limits } = reader;
   let pageNumber = 1;
   let pageSize = reader.pageSize;
+  /** The size the server is known to use: stated by it, or learnt from a first page it cut short. */
+  let knownSize: number | null = null;
+  let rowsRead = 0;
   let previous: string | null = null;
   for (;;) {
+    if (pageNumber > limits.maxPagesPerListing) {
+      throw misbehaved(endpoint, `kept announcing more pages past ${limits.maxPagesPerListing}`);
+    }
     let body: unknown;
     try {
       body = await reader.fetch(pageNumber, pageSize);
@@ -108,24 +119,36 @@ export async function* readPages<T>(reader: PageReader<T>): AsyncGenerator<NcPag
     if (page === null) {
       throw new NcentralError('badResponse', `N-central answered ${endpoint} with something that is not a page of results.`, { endpoint, retryable: false });
     }
+    rowsRead += page.rows.length;
+    if (rowsRead > limits.maxItemsPerListing) {
+      throw misbehaved(endpoint, `listed more than ${limits.maxItemsPerListing} items`);
+    }
+    if (exceedsFieldLength(page.rows, limits.maxFieldChars)) {
+      throw misbehaved(endpoint, `sent a field longer than ${limits.maxFieldChars} characters`);
+    }
     const fingerprint = page.rows.length === 0 ? null : `${page.rows.length}:${JSON.stringify(page.rows[0])}:${JSON.stringify(page.rows[page.rows.length - 1])}`;
     if (fingerprint !== null && fingerprint === previous) {
       // A server that ignores pageNumber would otherwise loop forever, or pass off page 1 as everything.
       throw new NcentralError('badResponse', `N-central returned the same page twice on ${endpoint}; paging is not working.`, { endpoint, retryable: false });
     }
     previous = fingerprint;
+    // Learnt from the first page only: a server echoing a short last page's length must not shrink it.
+    if (pageNumber === 1) {
+      if (page.pageSizeReported) knownSize = page.pageSize;
+      // A first page shorter than asked while more items remain: the server lowered the size without saying so.
+      else if (page.totalItems !== null && page.rows.length > 0 && page.rows.length < pageSize && page.rows.length < page.totalItems) knownSize = page.rows.length;
+    }
     const items: T[] = [];
     for (const row of page.rows) {
       const item = reader.read(row);
       if (item === null) reader.skipped();
       else items.push(item);
     }
-    const result: NcPage<T> = { items, pageNumber: page.pageNumber, pageSize: page.pageSize, totalItems: page.totalItems, totalPages: page.totalPages };
+    const result: NcPage<T> = { items, pageNumber: page.pageNumber, pageSize: knownSize ?? page.pageSize, totalItems: page.totalItems, totalPages: page.totalPages };
     reader.fetched(result);
     yield result;
-    if (!hasNextPage(page)) return;
+    if (!hasNextPage(page, { rowsRead, pageSize: knownSize })) return;
     // Keep offsets consistent with the size the server actually used (it may clamp what we asked for).
-    // Learnt from the first page only: a server echoing a short last page's length must not shrink it.
     if (pageNumber === 1 && page.pageSizeReported) pageSize = page.pageSize;
     pageNumber += 1;
   }

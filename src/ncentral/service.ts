@@ -25,6 +25,7 @@ import { checkDestination, systemResolver, type HostResolver } from './destinati
 import { restConnector, type ConnectionSecret, type NcentralConnector, type VerifyReport } from './connector.js';
 import { targetFor, type UnitMapping } from './device-diff.js';
 import { plannedKinds, refreshOrgUnits } from './directory-service.js';
+import type { NcentralLimits } from './limits.js';
 import { planAutoMatch } from './matcher.js';
 import { DEFAULT_SYNC_TIME, nightlyCron, nightlyJobName, parseSyncTime } from './schedule.js';
 import type { SyncProgress } from './sync.js';
@@ -451,8 +452,11 @@ export class NcentralService {
 
 /** The service as the server and the CLI build it: the REST client as connector unless a test passes another. */
 export function createNcentralService(
-  deps: { database: { db: Kysely<DB> }; clock: Clock; log: Logger; config: { encryptionKey: Buffer | undefined; ncentralAllowedHosts: AllowedHosts } },
-  connector: NcentralConnector = restConnector({ allowedHosts: deps.config.ncentralAllowedHosts }),
+  deps: { database: { db: Kysely<DB> }; clock: Clock; log: Logger; config: { encryptionKey: Buffer | undefined; ncentralAllowedHosts: AllowedHosts; ncentralLimits?: NcentralLimits } },
+  connector: NcentralConnector = restConnector({
+    allowedHosts: deps.config.ncentralAllowedHosts,
+    ...(deps.config.ncentralLimits ? { limits: deps.config.ncentralLimits } : {}),
+  }),
 ): NcentralService {
   const { encryptionKey, ncentralAllowedHosts: allowedHosts } = deps.config;
   return new NcentralService({ db: deps.database.db, clock: deps.clock, log: deps.log, encryptionKey, connector, allowedHosts });

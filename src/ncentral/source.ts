@@ -43,15 +43,23 @@ export interface SourceDeviceAssets {
   osName: string | null;
 }
 
+/**
+ * What N-central said about a device missing from a complete pass. `present`: the listing skipped it (offset paging
+ * over live data); `notFound` (404), `deleted` (a 200 whose assets say `device.deleted`) and `noPermission`
+ * (401/403 with a working token): the three answers seen for a deleted or out-of-scope device.
+ */
+export type DeviceAnswer = 'present' | 'notFound' | 'deleted' | 'noPermission';
+
 export interface NcentralSource {
   customers(): AsyncIterable<SourcePage<SourceCustomer>>;
   sites(): AsyncIterable<SourcePage<SourceSite>>;
   devices(): AsyncIterable<SourcePage<SourceDevice>>;
-  /** null when N-central answers 404: the device is gone. */
-  device(id: string): Promise<SourceDevice | null>;
+  /** Asks N-central about one device missing from a complete pass. */
+  lookUpDevice(id: string): Promise<DeviceAnswer>;
   /** null when N-central answers 404 (probes have no asset record). */
   deviceAssets(id: string): Promise<SourceDeviceAssets | null>;
   /** Requests retried so far (429, 5xx, renewed tokens), for the run record. */
   retries(): number;
+  /** Ends the N-central session (best effort) and releases connections. */
   close(): Promise<void>;
 }

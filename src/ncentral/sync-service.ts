@@ -17,7 +17,8 @@ import {
 import type { DB, NcentralDeviceRow, NcentralSyncRun, SyncTrigger } from '../store/tables.js';
 import { chooseLink, deviceFingerprint, diffDevice, targetFor, usableSerial, type UnitMapping } from './device-diff.js';
 import { applyPlan, refreshOrgUnits } from './directory-service.js';
-import type { NcentralSource, SourceDevice, SourceDeviceAssets } from './source.js';
+import { NcentralError } from './client-error.js';
+import type { DeviceAnswer, NcentralSource, SourceDevice, SourceDeviceAssets } from './source.js';
 import { createLane, createTaskPool, prefetched, zeroCounts, type SyncCounts, type SyncProgress } from './sync.js';
 
 export const NCENTRAL_SOURCE = 'ncentral';
@@ -84,11 +85,15 @@ export async function runSync(ctx: SyncContext, req: RunRequest): Promise<Ncentr
   const heartbeat = setInterval(() => void saveProgress().catch(() => undefined), 30_000);
   heartbeat.unref();
   let error: string | null = null;
+  let errorCode: string | null = null;
+  const answers: Record<string, number> = {};
   try {
-      await syncPass(ctx, req, lane, counts, progress, report, saveProgress);
+    await syncPass(ctx, req, lane, counts, progress, report, saveProgress, answers);
   } catch (err) {
     error = err instanceof Error ? err.message : String(err);
-    ctx.log.warn({ tenantId: req.tenantId, runId, err: { message: error } }, 'N-central sync failed');
+    // The kind says what went wrong in a word a script can act on: `serverMisbehaved` when a read cap was hit.
+    errorCode = err instanceof NcentralError ? err.kind : null;
+    ctx.log.warn({ tenantId: req.tenantId, runId, errorCode, err: { message: error } }, 'N-central sync failed');
   } finally {
     clearInterval(heartbeat);
   }
@@ -98,7 +103,15 @@ export async function runSync(ctx: SyncContext, req: RunRequest): Promise<Ncentr
       ctx.db,
       req.tenantId,
       runId,
-      { ...counts, retries: req.source.retries(), status: error ? 'failed' : 'succeeded', error, devices_total: progress.devicesTotal },
+      {
+        ...counts,
+        retries: req.source.retries(),
+        status: error ? 'failed' : 'succeeded',
+        error,
+        error_code: errorCode,
+        removal_answers: answers,
+        devices_total: progress.devicesTotal,
+      },
       ctx.clock.now(),
     ),
   );
@@ -115,6 +128,7 @@ async function syncPass(
   progress: SyncProgress,
   report: (phase?: SyncProgress['phase']) => void,
   saveProgress: () => Promise<void>,
+  answers: Record<string, number>,
 ): Promise<void> {
   const { db, clock } = ctx;
   const { tenantId, settings, source } = req;
@@ -197,7 +211,7 @@ async function syncPass(
   }
   report();
 
-  // The pass completed: only now may devices be marked removed, and only once N-central confirms each (404).
+  // The pass completed: only now may devices be marked removed, and only once N-central confirms each.
   report('removals');
   await saveProgress();
   const missing = (await lane(() => listActiveDeviceIds(db, tenantId))).filter((id) => !seen.has(id));
@@ -206,11 +220,13 @@ async function syncPass(
   if (seen.size === 0 && missing.length > 0) {
     throw new Error(`N-central listed no devices although ${missing.length} were synced before; nothing was marked removed. Check the API user's "All Devices" read right and that it has accepted the EULA (run verify).`);
   }
-  const confirmed: string[] = [];
+  const confirmed: { deviceId: string; because: string }[] = [];
   const confirmPool = createTaskPool(8);
   for (const id of missing) {
     await confirmPool.add(async () => {
-      if ((await source.device(id)) === null) confirmed.push(id);
+      const answer = await askAboutDevice(source, id);
+      answers[answer] = (answers[answer] ?? 0) + 1;
+      if (removalConfirmed(answer)) confirmed.push({ deviceId: id, because: answer });
     });
   }
   await confirmPool.drain();
@@ -226,6 +242,24 @@ async function syncPass(
     );
   }
   report();
+}
+
+/**
+ * 404, a deleted flag, and "no permission" with a working token all mean the device has left what this tenant's API
+ * user sees in N-central; the removal is undone by the next run that lists it again. `present` (the listing skipped
+ * it) and no answer at all keep the device.
+ */
+function removalConfirmed(answer: DeviceAnswer | 'unanswered'): answer is 'notFound' | 'deleted' | 'noPermission' {
+  return answer === 'notFound' || answer === 'deleted' || answer === 'noPermission';
+}
+
+/** One device's answer; a failed lookup keeps the device (it is asked again next run) instead of failing the run. */
+async function askAboutDevice(source: NcentralSource, id: string): Promise<DeviceAnswer | 'unanswered'> {
+  try {
+    return await source.lookUpDevice(id);
+  } catch {
+    return 'unanswered';
+  }
 }
 
 async function writeBatch(

@@ -67,6 +67,11 @@ export class TokenSession {
     this.#refreshToken = null;
   }
 
+  /** The access token held now, if any (logout needs one). */
+  held(): string | null {
+    return this.#access?.token ?? null;
+  }
+
   secrets(): Iterable<string> {
     return this.#issued;
   }

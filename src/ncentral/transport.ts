@@ -22,16 +22,27 @@ export interface HttpExchange {
   endpoint: string;
   /** Aborts the exchange (the client's close(), or its owner's signal). */
   signal?: AbortSignal;
+  /** The answer's body is cut off past this many bytes, counted as it streams in (issue 15 item 4). */
+  maxBodyBytes?: number;
 }
 
 export interface HttpAnswer {
   status: number;
   headers: http.IncomingHttpHeaders;
   body: string;
+  /** Bytes of the body as received. */
+  bytes: number;
 }
 
 /** A devices page of 1,000 is about 1 MB; anything far larger is not an N-central answer. */
 const MAX_BODY_BYTES = 64 * 1024 * 1024;
+
+/** Thrown when an answer outgrows `maxBodyBytes`; the client says which cap it was. */
+export class OversizedAnswer extends NcentralError {
+  constructor(endpoint: string, readonly limit: number) {
+    super('serverMisbehaved', `N-central sent an answer larger than ${limit} bytes on ${endpoint}.`, { endpoint, retryable: false });
+  }
+}
 
 const TLS_CODES = new Set([
   'DEPTH_ZERO_SELF_SIGNED_CERT',
@@ -108,21 +119,32 @@ export class Transport {
         else if (answer) resolve(answer);
       };
       let answered = false;
+      const limit = Math.min(exchange.maxBodyBytes ?? MAX_BODY_BYTES, MAX_BODY_BYTES);
       const req = request(options, (res) => {
         answered = true;
         const chunks: Buffer[] = [];
         let size = 0;
+        const oversized = () => {
+          finish(new OversizedAnswer(exchange.endpoint, limit));
+          chunks.length = 0;
+          req.destroy();
+        };
+        // A declared length past the cap is refused before a byte of the body is read.
+        if (Number(res.headers['content-length'] ?? 0) > limit) {
+          oversized();
+          return;
+        }
         res.on('data', (chunk: Buffer) => {
+          if (settled) return;
           size += chunk.length;
-          if (size > MAX_BODY_BYTES) {
-            req.destroy();
-            finish(new NcentralError('badResponse', `N-central sent an oversized answer on ${exchange.endpoint}.`, { endpoint: exchange.endpoint, retryable: false }));
+          if (size > limit) {
+            oversized();
             return;
           }
           chunks.push(chunk);
         });
         res.on('end', () => {
-          finish(null, { status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') });
+          finish(null, { status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8'), bytes: size });
         });
         res.on('error', (error) => finish(describeSocketError(error, exchange.endpoint)));
         res.on('close', () => {

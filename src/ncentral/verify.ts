@@ -1,7 +1,7 @@
 /**
- * "Verify" for an N-central connection: can we reach the server over trusted TLS, is it new enough for the
- * REST API (2023.9, ../shared/ncentral-api.md §3), does the User-API token work, and can the API user see
- * customers and devices? Each failure comes back as a stable code with a sentence an MSP admin can act on
+ * "Verify" for an N-central connection: can we reach the server over trusted TLS, does the User-API token work,
+ * is the server new enough for the REST API (2023.9, ../shared/ncentral-api.md §3; asked with the token, as the
+ * specification requires), and can the API user see customers and devices? Each failure comes back as a stable code with a sentence an MSP admin can act on
  * (§2 "API-user pitfalls"), never with a token in it.
  */
 import type { NcentralClient } from './client.js';
@@ -24,6 +24,12 @@ export interface VerifyProblem {
   message: string;
 }
 
+/** Worth knowing, but no reason to refuse the connection. */
+export interface VerifyWarning {
+  code: 'versionUnknown';
+  message: string;
+}
+
 export interface VerifyResult {
   ok: boolean;
   ncentralVersion: string | null;
@@ -31,6 +37,7 @@ export interface VerifyResult {
   customers: number | null;
   devices: number | null;
   problems: VerifyProblem[];
+  warnings: VerifyWarning[];
 }
 
 export interface VerifyOptions {
@@ -54,6 +61,8 @@ export function versionAtLeast(version: string, minimum: string): boolean | null
   return true;
 }
 
+const versionUnknownMessage =
+  'N-central did not say which version it runs (neither /api/server-info nor /api/server-info/extra named one), so the 2023.9 minimum could not be checked. The sync needs N-central 2023.9 or later.';
 const notNcentralMessage =
   "That address answers, but not as an N-central server with the REST API (2023.9 or later). Use the N-central server's own address, e.g. ncentral.example.com.";
 const noCustomersMessage =
@@ -61,7 +70,12 @@ const noCustomersMessage =
 const noDevicesMessage =
   'The API user sees customers but no devices. Give its role read access to Devices → Devices View → All Devices, and log in to N-central once as that user to accept the EULA.';
 
-function problemFor(error: unknown, stage: 'server' | 'token' | 'customers' | 'devices'): VerifyProblem {
+/** N-central's own words from its error body (`message`, already scrubbed of tokens), as a trailing clause. */
+function said(error: NcentralError): string {
+  return error.serverMessage === undefined ? '' : ` N-central said: "${error.serverMessage}".`;
+}
+
+function problemFor(error: unknown, stage: 'token' | 'customers' | 'devices'): VerifyProblem {
   if (!(error instanceof NcentralError)) {
     return { code: 'serverError', message: 'Checking N-central failed unexpectedly.' };
   }
@@ -79,14 +93,15 @@ function problemFor(error: unknown, stage: 'server' | 'token' | 'customers' | 'd
     case 'passwordExpired':
       return { code: 'passwordExpired', message: error.message };
     case 'auth':
-      return { code: 'badToken', message: 'N-central refused the User-API token. It may be mistyped, revoked, or replaced by a newer one; generate a new token for the API user (Administration → User Management → Users → API Access) and save it here.' };
+      return { code: 'badToken', message: `N-central refused the User-API token. It may be mistyped, revoked, or replaced by a newer one; generate a new token for the API user (Administration → User Management → Users → API Access) and save it here.${said(error)}` };
     case 'forbidden':
-      if (stage === 'token') return { code: 'badToken', message: 'N-central refused API access for this token: the user may not use the API, or has 2FA turned on.' };
-      if (stage === 'devices') return { code: 'noDeviceAccess', message: noDevicesMessage };
-      return { code: 'noCustomerAccess', message: noCustomersMessage };
+      if (stage === 'token') return { code: 'badToken', message: `N-central refused API access for this token: the user may not use the API, or has 2FA turned on.${said(error)}` };
+      if (stage === 'devices') return { code: 'noDeviceAccess', message: `${noDevicesMessage}${said(error)}` };
+      return { code: 'noCustomerAccess', message: `${noCustomersMessage}${said(error)}` };
     case 'notFound':
     case 'badResponse':
-      if (stage === 'server') return { code: 'badUrl', message: notNcentralMessage };
+      // The first call is authenticate: an address without it (or answering it with no tokens) is not N-central.
+      if (stage === 'token') return { code: 'badUrl', message: notNcentralMessage };
       return { code: 'serverError', message: error.message };
     default:
       return { code: 'serverError', message: error.message };
@@ -96,35 +111,35 @@ function problemFor(error: unknown, stage: 'server' | 'token' | 'customers' | 'd
 export async function verifyConnection(client: NcentralClient, options: VerifyOptions = {}): Promise<VerifyResult> {
   const minimum = options.minimumVersion ?? '2023.9';
   const callOptions = { maxRetries: options.maxRetries ?? 1 };
-  const result: VerifyResult = { ok: false, ncentralVersion: null, apiVersion: null, customers: null, devices: null, problems: [] };
+  const result: VerifyResult = { ok: false, ncentralVersion: null, apiVersion: null, customers: null, devices: null, problems: [], warnings: [] };
   const stop = (problem: VerifyProblem) => {
     result.problems.push(problem);
     return result;
   };
 
-  let versionKnown = true;
-  try {
-    const info = await client.serverInfo(callOptions);
-    result.ncentralVersion = info.ncentralVersion;
-    result.apiVersion = info.apiVersion;
-  } catch (error) {
-    // A server that wants a token even for server-info is still worth asking with one.
-    if (!(error instanceof NcentralError && (error.kind === 'auth' || error.kind === 'forbidden'))) return stop(problemFor(error, 'server'));
-    versionKnown = false;
-  }
-  if (versionKnown && result.apiVersion === null && result.ncentralVersion === null) {
-    // Some other JSON service answered: N-central's server-info always carries at least the API-Service version.
-    return stop({ code: 'badUrl', message: notNcentralMessage });
-  }
-  if (result.ncentralVersion !== null && versionAtLeast(result.ncentralVersion, minimum) === false) {
-    // Keep going: the admin learns everything that is wrong at once.
-    result.problems.push({ code: 'versionTooOld', message: `N-central ${result.ncentralVersion} is too old: the REST API needs ${minimum} or later. Upgrade N-central.` });
-  }
-
   try {
     await client.authenticate(callOptions);
   } catch (error) {
     return stop(problemFor(error, 'token'));
+  }
+
+  // Both version routes want the access token (the specification's security on /api/server-info and …/extra).
+  try {
+    const info = await client.serverInfo(callOptions);
+    result.ncentralVersion = info.ncentralVersion;
+    result.apiVersion = info.apiVersion;
+  } catch {
+    // Not answering it is no reason to refuse the connection: the extra route and the version warning follow.
+  }
+  if (result.ncentralVersion === null) {
+    // N-able's own example answers `ncentral: null`; the deployment's product version is in the extra route.
+    result.ncentralVersion = await client.serverInfoExtraVersion(callOptions).catch(() => null);
+  }
+  if (result.ncentralVersion === null) {
+    result.warnings.push({ code: 'versionUnknown', message: versionUnknownMessage });
+  } else if (versionAtLeast(result.ncentralVersion, minimum) === false) {
+    // Keep going: the admin learns everything that is wrong at once.
+    result.problems.push({ code: 'versionTooOld', message: `N-central ${result.ncentralVersion} is too old: the REST API needs ${minimum} or later. Upgrade N-central.` });
   }
 
   try {

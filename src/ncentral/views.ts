@@ -54,6 +54,10 @@ export interface RunView {
   devicesSeen: number;
   devicesTotal: number | null;
   error: string | null;
+  /** What kind of failure stopped the run (e.g. `serverMisbehaved`), null when it succeeded or for other failures. */
+  errorCode: string | null;
+  /** For devices missing from the pass: how N-central answered (`notFound`, `deleted`, `noPermission`, `present`, `unanswered`). */
+  removalAnswers: Record<string, number>;
 }
 
 export const runView = (r: NcentralSyncRun): RunView => ({
@@ -75,6 +79,8 @@ export const runView = (r: NcentralSyncRun): RunView => ({
   devicesSeen: r.devices_seen,
   devicesTotal: r.devices_total,
   error: r.error,
+  errorCode: r.error_code,
+  removalAnswers: r.removal_answers,
 });
 
 export const connectionView = (c: NcentralConnection): ConnectionView => ({

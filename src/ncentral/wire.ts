@@ -3,7 +3,7 @@
  * numbers or strings and on whether timestamps carry a zone (../shared/ncentral-api.md §1, §6.5), so every
  * reader here accepts both. A reader returns null for an unusable object; the caller decides what to do.
  */
-import type { NcCustomer, NcDevice, NcDeviceAssets, NcDeviceFilter, NcServerInfo, NcServiceOrg, NcSite } from './api-types.js';
+import type { NcCustomer, NcDevice, NcDeviceAssets, NcDeviceFilter, NcOrgUnit, NcServerInfo, NcServiceOrg, NcSite } from './api-types.js';
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 export type JsonObject = { [key: string]: Json };
@@ -213,7 +213,22 @@ export function toAssets(raw: unknown): NcDeviceAssets | null {
     ipAddresses: [...ips],
     osName: readText(os['reportedos'])?.trim() || null,
     netbiosName: readText(system['netbiosname'])?.trim() || null,
+    deleted: readBoolean(section(raw, 'device')['deleted']),
   };
+}
+
+export function toOrgUnit(raw: unknown): NcOrgUnit | null {
+  if (!isObject(raw)) return null;
+  const orgUnitId = readId(raw['orgUnitId']);
+  if (orgUnitId === null) return null;
+  return { orgUnitId, orgUnitName: readText(raw['orgUnitName']) ?? '', orgUnitType: readText(raw['orgUnitType']), parentId: readId(raw['parentId']) };
+}
+
+/** `/api/server-info/extra`: `{ data: { _extra: { "Installation: Deployment Product Version": "2024.6.0.19", … } } }`. */
+export function toServerInfoExtra(raw: unknown, key: string): string | null {
+  const data = isObject(raw) && isObject(raw['data']) ? raw['data'] : raw;
+  const extra = isObject(data) ? data['_extra'] : null;
+  return isObject(extra) ? (readText(extra[key])?.trim() || null) : null;
 }
 
 export function toServerInfo(raw: unknown): NcServerInfo {

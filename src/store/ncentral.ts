@@ -195,6 +195,7 @@ export async function upsertDevices(db: Db, tenantId: string, devices: DeviceWri
         linked: eb.ref('excluded.linked'),
         portal_client_id: eb.ref('excluded.portal_client_id'),
         removed_at: null,
+        removed_because: null,
         updated_at: eb.ref('excluded.updated_at'),
       })),
     )
@@ -207,17 +208,28 @@ export async function listActiveDeviceIds(db: Db, tenantId: string): Promise<str
   return rows.map((r) => r.device_id);
 }
 
-export async function markDevicesRemoved(db: Db, tenantId: string, deviceIds: string[], at: Date): Promise<{ deviceId: string; assetId: string; linked: boolean }[]> {
-  if (deviceIds.length === 0) return [];
-  const rows = await db
-    .updateTable('ncentral_devices')
-    .set({ removed_at: at, updated_at: at })
-    .where('tenant_id', '=', tenantId)
-    .where('device_id', 'in', deviceIds)
-    .where('removed_at', 'is', null)
-    .returning(['device_id', 'asset_id', 'linked'])
-    .execute();
-  return rows.map((r) => ({ deviceId: r.device_id, assetId: r.asset_id, linked: r.linked }));
+/** Marks devices removed, each with the answer of N-central that confirmed it (`removed_because`). */
+export async function markDevicesRemoved(
+  db: Db,
+  tenantId: string,
+  devices: { deviceId: string; because: string }[],
+  at: Date,
+): Promise<{ deviceId: string; assetId: string; linked: boolean }[]> {
+  const out: { deviceId: string; assetId: string; linked: boolean }[] = [];
+  const byReason = new Map<string, string[]>();
+  for (const d of devices) byReason.set(d.because, [...(byReason.get(d.because) ?? []), d.deviceId]);
+  for (const [because, deviceIds] of byReason) {
+    const rows = await db
+      .updateTable('ncentral_devices')
+      .set({ removed_at: at, removed_because: because, updated_at: at })
+      .where('tenant_id', '=', tenantId)
+      .where('device_id', 'in', deviceIds)
+      .where('removed_at', 'is', null)
+      .returning(['device_id', 'asset_id', 'linked'])
+      .execute();
+    out.push(...rows.map((r) => ({ deviceId: r.device_id, assetId: r.asset_id, linked: r.linked })));
+  }
+  return out;
 }
 
 export async function countDevicesByClient(db: Db, tenantId: string): Promise<number> {
@@ -312,12 +324,18 @@ export async function finishRun(
   db: Db,
   tenantId: string,
   runId: string,
-  end: Partial<RunCounts> & { status: 'succeeded' | 'failed'; error: string | null; devices_total?: number | null },
+  end: Partial<RunCounts> & {
+    status: 'succeeded' | 'failed';
+    error: string | null;
+    error_code?: string | null;
+    removal_answers?: Record<string, number>;
+    devices_total?: number | null;
+  },
   at: Date,
 ): Promise<void> {
   await db
     .updateTable('ncentral_sync_runs')
-    .set({ ...end, phase: 'done', ended_at: at, heartbeat_at: at })
+    .set({ ...end, ...(end.removal_answers === undefined ? {} : { removal_answers: JSON.stringify(end.removal_answers) }), phase: 'done', ended_at: at, heartbeat_at: at })
     .where('tenant_id', '=', tenantId)
     .where('id', '=', runId)
     .execute();

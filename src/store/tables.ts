@@ -174,6 +174,8 @@ export interface NcentralDevicesTable {
   linked: boolean;
   portal_client_id: string;
   removed_at: Timestamp | null;
+  /** Which answer of N-central confirmed the removal: 'notFound', 'deleted' or 'noPermission'. */
+  removed_because: string | null;
   updated_at: Timestamp;
 }
 
@@ -202,6 +204,10 @@ export interface NcentralSyncRunsTable {
   devices_seen: ColumnType<number, number | undefined, number>;
   devices_total: number | null;
   error: string | null;
+  /** The NcentralError kind that failed the run (e.g. 'serverMisbehaved'), null for other failures. */
+  error_code: string | null;
+  /** How N-central answered for each device missing from the pass: { notFound, deleted, noPermission, present, unanswered }. */
+  removal_answers: ColumnType<Record<string, number>, Record<string, number> | string | undefined, Record<string, number> | string>;
 }
 
 export interface AdminTokensTable {

@@ -95,6 +95,8 @@ export class FakeEstate {
   readonly customers = new Map<number, FakeCustomer>();
   readonly sites = new Map<number, FakeSite>();
   readonly devices = new Map<number, FakeDevice>();
+  /** Devices deleted from the estate, kept for servers that still answer for them by id (`device.deleted`). */
+  readonly deletedDevices = new Map<number, FakeDevice>();
   /** Inventories set by tests; others are derived from the device id. */
   private readonly assetOverrides = new Map<number, Partial<FakeAssets>>();
   private nextOrgUnitId: number;
@@ -144,7 +146,7 @@ export class FakeEstate {
 
   /** The inventory the assets call reports (null for probes, which have none). */
   assets(deviceId: number | string): FakeAssets | null {
-    const device = this.devices.get(id(deviceId));
+    const device = this.devices.get(id(deviceId)) ?? this.deletedDevices.get(id(deviceId));
     if (device === undefined || device.isProbe) return null;
     const n = device.deviceId;
     const [manufacturer, model] = MAKERS[n % MAKERS.length] ?? ['Dell Inc.', 'OptiPlex 7090'];
@@ -259,8 +261,9 @@ export class FakeEstate {
 
   deleteDevice(deviceId: number | string): void {
     const did = id(deviceId);
+    const device = this.devices.get(did);
+    if (device !== undefined) this.deletedDevices.set(did, device);
     if (this.devices.delete(did)) this.cachedDevices = null;
-    this.assetOverrides.delete(did);
   }
 
   setAssets(deviceId: number | string, assets: Partial<FakeAssets>): void {

@@ -92,7 +92,7 @@ export function deviceJson(device: FakeDevice, estate: FakeEstate, ids: Ids): ob
   };
 }
 
-export function assetsJson(device: FakeDevice, assets: FakeAssets): object {
+export function assetsJson(device: FakeDevice, assets: FakeAssets, deleted = false): object {
   const n = device.deviceId;
   return {
     computersystem: {
@@ -114,7 +114,7 @@ export function assetsJson(device: FakeDevice, assets: FakeAssets): object {
         gateway: '10.0.0.1',
       })),
     },
-    device: { deviceid: String(n), longname: device.longName, deviceclass: device.deviceClass, uri: `10.0.0.${n & 255}`, deleted: 'false', lastlogin: '2026-03-23 21:33:26.278' },
+    device: { deviceid: String(n), longname: device.longName, deviceclass: device.deviceClass, uri: `10.0.0.${n & 255}`, deleted: deleted ? 'true' : 'false', lastlogin: '2026-03-23 21:33:26.278' },
     processor: { name: 'Intel(R) Core(TM) i7-1185G7', numberofcores: '4', numberofcpus: '1' },
     application: { list: [{ _index: '0', displayname: 'Windows Agent' }] },
     _extra: { customer: { customerid: String(device.customerId), customername: '' } },

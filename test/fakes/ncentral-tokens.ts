@@ -14,6 +14,8 @@ export function fakeJwt(): string {
 export class FakeTokens {
   private readonly access = new Map<string, number>();
   private readonly refresh = new Map<string, number>();
+  /** Each access token's refresh token: logout ends both. */
+  private readonly pairs = new Map<string, string>();
 
   constructor(
     private readonly clock: { now(): Date },
@@ -30,6 +32,7 @@ export class FakeTokens {
     const refresh = fakeJwt();
     this.access.set(access, now + accessTtl * 1000);
     this.refresh.set(refresh, now + refreshTtl * 1000);
+    this.pairs.set(access, refresh);
     return {
       tokens: { access: { token: access, type: 'Bearer', expirySeconds: accessTtl }, refresh: { token: refresh, type: 'Body', expirySeconds: refreshTtl } },
       refresh: '/api/auth/refresh',
@@ -53,6 +56,21 @@ export class FakeTokens {
   expireAll(): void {
     this.access.clear();
     this.refresh.clear();
+    this.pairs.clear();
+  }
+
+  /** The specification's logout: the access token and its refresh token stop working. */
+  logout(access: string): void {
+    const refresh = this.pairs.get(access);
+    if (refresh !== undefined) this.refresh.delete(refresh);
+    this.pairs.delete(access);
+    this.access.delete(access);
+  }
+
+  /** Sessions still open: access tokens neither expired nor logged out. */
+  openSessions(): number {
+    const now = this.clock.now().getTime();
+    return [...this.access.values()].filter((expires) => now < expires).length;
   }
 }
 

@@ -37,8 +37,14 @@ export interface FakeNcentralOptions {
   tls?: 'private-ca' | 'self-signed' | 'none';
   accessTokenTtlSeconds?: number;
   refreshTokenTtlSeconds?: number;
-  /** The N-central version in /api/server-info (`ncentral`); null to send null as N-able's example does. */
+  /** The N-central version (/api/server-info `ncentral`, and /api/server-info/extra); null: neither route names one. */
   version?: string | null;
+  /** /api/server-info answers `ncentral: null` as N-able's example does; only the extra route names the version. */
+  versionOnlyInExtra?: boolean;
+  /** What GET /api/devices/{id} answers for a device deleted from the estate (undocumented; three answers are seen). */
+  goneDevices?: 'notFound' | 'deletedFlag' | 'unauthorized' | 'forbidden';
+  /** Send the full page envelope on the lists the specification gives only `{data, totalItems}` (as some servers do). */
+  fullEnvelopes?: boolean;
   faults?: FakeFaults;
   /** In-flight requests allowed per endpoint template before 429; a number for all or per template. Default 5. */
   maxConcurrentPerEndpoint?: number | Record<string, number>;
@@ -82,6 +88,8 @@ export interface FakeNcentral {
   maxObservedConcurrency(path?: string): number;
   /** Answers by status (0 = dropped connection), kept even when the request log is off. */
   statusCounts(): Record<string, number>;
+  /** Sessions not logged out whose access token has not expired. */
+  openSessions(): number;
   expireAllTokens(): void;
   /** Issue a new User-API token; the old one stops working (as regenerating the JWT in N-central does). */
   rotateUserApiToken(): string;
@@ -112,7 +120,7 @@ export async function startFakeNcentral(options: FakeNcentralOptions): Promise<F
     return flip ? 'strings' : 'numbers';
   };
 
-  const context: RouteContext = { options, tokens, clock, userApiToken: () => userApiToken, ids };
+  const context: RouteContext = { options, tokens, clock, userApiToken: () => userApiToken, ids, random };
 
   const handle = (request: http.IncomingMessage, response: http.ServerResponse, requestBody: string) => {
     const url = new URL(request.url ?? '/', 'http://fake');
@@ -136,7 +144,7 @@ export async function startFakeNcentral(options: FakeNcentralOptions): Promise<F
     const done = () => inFlight.set(template, (inFlight.get(template) ?? 1) - 1);
     if (current > limitFor(template)) {
       done();
-      send({ status: 429, body: { status: 429, message: 'Too many concurrent requests.' }, ...(options.faults?.retryAfter ? { headers: { 'retry-after': '1' } } : {}) });
+      send({ status: 429, body: { status: 429, message: 'Too many concurrent requests.', errors: [] }, ...(options.faults?.retryAfter ? { headers: { 'retry-after': '1' } } : {}) });
       return;
     }
     const act = () => {
@@ -194,6 +202,9 @@ export async function startFakeNcentral(options: FakeNcentralOptions): Promise<F
     maxObservedConcurrency(path?: string) {
       if (path !== undefined) return observed.get(templateOf(path)) ?? 0;
       return Math.max(0, ...observed.values());
+    },
+    openSessions() {
+      return tokens.openSessions();
     },
     statusCounts() {
       return Object.fromEntries([...byStatus].map(([status, count]) => [String(status), count]));

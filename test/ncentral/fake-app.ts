@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
-import { restConnector, type NcentralConnector } from '../../src/ncentral/connector.js';
+import { restConnector, type ClientTuning, type NcentralConnector } from '../../src/ncentral/connector.js';
 import { insertPortalClients } from '../../src/store/portal-clients.js';
 import { buildTestApp, type TestApp } from '../helpers/app.js';
 import { createTestAdmin } from '../helpers/admin.js';
@@ -46,7 +46,12 @@ export function acmeEstate(): FakeEstate {
 /** The env of an app whose N-central is a fake on 127.0.0.1: the loopback is listed in NCENTRAL_ALLOWED_HOSTS. */
 export const FAKE_ENV: Record<string, string> = { ENCRYPTION_KEY, NCENTRAL_ALLOWED_HOSTS: LOOPBACK_HOSTS };
 
-export async function fakeApp(t: TestLike, options: Partial<FakeNcentralOptions> = {}, env: Record<string, string> = FAKE_ENV): Promise<FakeApp> {
+export async function fakeApp(
+  t: TestLike,
+  options: Partial<FakeNcentralOptions> = {},
+  env: Record<string, string> = FAKE_ENV,
+  tuning: ClientTuning = {},
+): Promise<FakeApp> {
   const fake = await startFakeNcentral({ estate: acmeEstate(), ...options });
   t.teardown(() => fake.close());
   // Quick retries so injected faults do not slow the suite; everything else as in production, including the
@@ -56,6 +61,7 @@ export async function fakeApp(t: TestLike, options: Partial<FakeNcentralOptions>
     concurrencyPerEndpoint: 3,
     pageSize: 2,
     allowedHosts: allowedHosts(env['NCENTRAL_ALLOWED_HOSTS'] ?? ''),
+    ...tuning,
   });
   const hooks: FakeApp['hooks'] = { afterDevicePage: undefined };
   const connector: NcentralConnector = {

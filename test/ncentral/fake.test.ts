@@ -6,6 +6,7 @@ import { testClock } from '../helpers/clock.js';
 /** The fake's JSON as these tests read it (a loose view; the assertions check the shapes). */
 interface Body {
   message?: string;
+  customerName?: string;
   tokens: { access: { token: string; expirySeconds: number }; refresh: { token: string } };
   data: Row[] & Row;
   pageNumber: number;
@@ -107,11 +108,83 @@ t.test('expireAllTokens drops every access and refresh token, as a server restar
   t.equal((await raw(fake, 'POST', '/api/auth/refresh', { body: refresh })).status, 401);
 });
 
-t.test('/api, /api/health and /api/server-info need no token', async (t) => {
-  const { fake } = await fakeWith(t, { version: '2024.6.0.19' });
+t.test('/api and /api/health need no token; /api/server-info and its extra want the access token, as the specification says', async (t) => {
+  const { fake, access } = await fakeWith(t, { version: '2024.6.0.19' });
   t.match((await raw(fake, 'GET', '/api')).body, { _links: { 'server-info': '/api/server-info', devices: '/api/devices' } });
   t.match((await raw(fake, 'GET', '/api/health')).body, { currentTime: /Z$/ });
-  t.match((await raw(fake, 'GET', '/api/server-info')).body, { version: '3.1.0', ncentral: '2024.6.0.19' });
+  const anonymous = await raw(fake, 'GET', '/api/server-info');
+  t.equal(anonymous.status, 401);
+  t.match(anonymous.body, { status: 401, message: /^\[ID=\w+\] UNAUTHORIZED: UnauthorizedException: / });
+  t.equal((await raw(fake, 'GET', '/api/server-info/extra')).status, 401);
+  t.match((await raw(fake, 'GET', '/api/server-info', { token: access })).body, { version: '3.1.0', ncentral: '2024.6.0.19' });
+  t.match((await raw(fake, 'GET', '/api/server-info/extra', { token: access })).body, { data: { _extra: { 'Installation: Deployment Product Version': '2024.6.0.19' } } });
+});
+
+t.test('versionOnlyInExtra answers ncentral: null as N-able\'s example does; version null leaves both routes without one', async (t) => {
+  const extraOnly = await fakeWith(t, { version: '2023.4.0.3', versionOnlyInExtra: true });
+  t.match((await raw(extraOnly.fake, 'GET', '/api/server-info', { token: extraOnly.access })).body, { ncentral: null });
+  t.match((await raw(extraOnly.fake, 'GET', '/api/server-info/extra', { token: extraOnly.access })).body, { data: { _extra: { 'Installation: Deployment Product Version': '2023.4.0.3' } } });
+  const none = await fakeWith(t, { version: null });
+  t.match((await raw(none.fake, 'GET', '/api/server-info', { token: none.access })).body, { ncentral: null });
+  t.equal((await raw(none.fake, 'GET', '/api/server-info/extra', { token: none.access })).status, 404);
+});
+
+t.test('customer, site and filter lists answer only {data, totalItems}; device lists the full envelope', async (t) => {
+  const { fake, access } = await fakeWith(t);
+  for (const path of ['/api/customers', '/api/sites', '/api/device-filters', '/api/service-orgs']) {
+    t.same(Object.keys((await raw(fake, 'GET', `${path}?pageSize=3`, { token: access })).body).sort(), ['data', 'totalItems'], path);
+  }
+  t.same(Object.keys((await raw(fake, 'GET', '/api/customers?pageSize=3', { token: access })).body).sort(), ['data', 'totalItems']);
+  const full = await fakeWith(t, { fullEnvelopes: true });
+  t.ok('totalPages' in (await raw(full.fake, 'GET', '/api/customers?pageSize=3', { token: full.access })).body);
+});
+
+t.test('without sortBy the order changes from request to request; sortBy on the id gives a stable order either way', async (t) => {
+  const { fake, access } = await fakeWith(t);
+  const ids = async (query: string) => ((await raw(fake, 'GET', `/api/devices?pageSize=100${query}`, { token: access })).body.data as Row[]).map((d) => Number(d.deviceId));
+  const sorted = fake.estate.listDevices().map((d) => d.deviceId);
+  const unsorted = [await ids(''), await ids(''), await ids('')];
+  t.ok(unsorted.some((order) => order.join() !== sorted.join()), 'an unsorted list is not in id order');
+  t.not(unsorted[0]?.join(), unsorted[1]?.join(), 'and not the same order twice');
+  t.same(await ids('&sortBy=deviceId&sortOrder=asc'), sorted);
+  t.same(await ids('&sortBy=deviceId&sortOrder=DESC'), [...sorted].reverse());
+  t.equal((await raw(fake, 'GET', '/api/devices?sortBy=noSuchField', { token: access })).status, 400);
+  t.equal((await raw(fake, 'GET', '/api/devices?sortBy=deviceId&sortOrder=sideways', { token: access })).status, 400);
+});
+
+t.test('single org-unit GETs answer unwrapped; a device and its assets come wrapped in data', async (t) => {
+  const { fake, access } = await fakeWith(t);
+  const customer = fake.estate.listCustomers()[0];
+  const site = fake.estate.listSites()[0];
+  const so = fake.estate.listServiceOrgs()[0];
+  const device = fake.estate.listDevices()[0];
+  t.match((await raw(fake, 'GET', `/api/customers/${customer?.customerId}`, { token: access })).body, { customerId: customer?.customerId, customerName: customer?.customerName });
+  t.match((await raw(fake, 'GET', `/api/sites/${site?.siteId}`, { token: access })).body, { siteId: site?.siteId });
+  t.match((await raw(fake, 'GET', `/api/service-orgs/${so?.soId}`, { token: access })).body, { soId: so?.soId });
+  t.match((await raw(fake, 'GET', `/api/org-units/${customer?.customerId}`, { token: access })).body, { orgUnitId: customer?.customerId, orgUnitType: 'CUSTOMER' });
+  t.match((await raw(fake, 'GET', `/api/devices/${device?.deviceId}`, { token: access })).body, { data: { deviceId: device?.deviceId } });
+});
+
+t.test('a deleted device answers 404, a 200 whose assets say deleted, 401 or 403, as configured', async (t) => {
+  const answers: Record<string, [number, string | null]> = {};
+  for (const goneDevices of ['notFound', 'deletedFlag', 'unauthorized', 'forbidden'] as const) {
+    const { fake, access } = await fakeWith(t, { goneDevices });
+    const device = fake.estate.listDevices()[0];
+    fake.estate.deleteDevice(device?.deviceId ?? 0);
+    const byId = await raw(fake, 'GET', `/api/devices/${device?.deviceId}`, { token: access });
+    const assets = await raw(fake, 'GET', `/api/devices/${device?.deviceId}/assets`, { token: access });
+    answers[goneDevices] = [byId.status, assets.status === 200 ? String((assets.body.data as unknown as { device: { deleted: string } }).device.deleted) : null];
+  }
+  t.same(answers, { notFound: [404, null], deletedFlag: [200, 'true'], unauthorized: [401, null], forbidden: [403, null] });
+});
+
+t.test('logout ends the session: both tokens stop working', async (t) => {
+  const { fake, access, refresh } = await fakeWith(t);
+  t.equal(fake.openSessions(), 1);
+  t.equal((await raw(fake, 'POST', '/api/auth/logout', { token: access })).status, 200);
+  t.equal(fake.openSessions(), 0);
+  t.equal((await raw(fake, 'GET', '/api/customers', { token: access })).status, 401);
+  t.equal((await raw(fake, 'POST', '/api/auth/refresh', { body: refresh })).status, 401);
 });
 
 t.test('a list answers in the documented page envelope', async (t) => {
@@ -141,7 +214,8 @@ t.test('a list answers in the documented page envelope', async (t) => {
 
 t.test('the default page size is 50 and larger sizes are clamped to the maximum with a warning', async (t) => {
   const { fake, access } = await fakeWith(t, { maxPageSize: 8 });
-  t.equal((await raw(fake, 'GET', '/api/customers', { token: access })).body.pageSize, 8);
+  t.equal((await raw(fake, 'GET', '/api/customers', { token: access })).body.data.length, 4);
+  t.equal((await raw(fake, 'GET', '/api/devices', { token: access })).body.pageSize, 8);
   const clamped = await raw(fake, 'GET', '/api/devices?pageSize=1000', { token: access });
   t.equal(clamped.body.pageSize, 8);
   t.equal(clamped.body.data.length, 8);
@@ -192,11 +266,11 @@ t.test('renames, moves, deletes and additions in the estate show in the next ans
   const moved = (await raw(fake, 'GET', `/api/devices/${device.deviceId}`, { token: access })).body.data;
   t.equal(moved.customerId, second.customerId);
   t.equal(moved.siteId, null);
-  t.equal((await raw(fake, 'GET', `/api/customers/${first.customerId}`, { token: access })).body.data.customerName, 'Renamed Ltd');
+  t.equal((await raw(fake, 'GET', `/api/customers/${first.customerId}`, { token: access })).body.customerName, 'Renamed Ltd');
   fake.estate.deleteDevice(device.deviceId);
   t.equal((await raw(fake, 'GET', `/api/devices/${device.deviceId}`, { token: access })).status, 404);
   const added = fake.estate.addDevice({ customerId: first.customerId, longName: 'NEW-PC' });
-  const all = (await raw(fake, 'GET', '/api/devices?pageSize=100', { token: access })).body;
+  const all = (await raw(fake, 'GET', '/api/devices?pageSize=100&sortBy=deviceId', { token: access })).body;
   t.equal(all.totalItems, 30);
   t.equal(all.data.at(-1)?.longName, 'NEW-PC');
   t.equal(all.data.at(-1)?.deviceId, added.deviceId);

@@ -11,6 +11,8 @@ export interface MemoryEstate {
 export interface MemorySource extends NcentralSource {
   estate: MemoryEstate;
   calls: { assets: number; device: number; pages: number };
+  /** What the by-id lookup answers for a device no longer listed (default notFound); 'error' throws. */
+  goneAnswers: Map<string, 'notFound' | 'deleted' | 'noPermission' | 'present' | 'error'>;
   /** Throw on the device page with this number (1-based), once. */
   failOnDevicePage: number | null;
   pageSize: number;
@@ -46,6 +48,7 @@ export function memorySource(estate: MemoryEstate, pageSize = 3): MemorySource {
     estate,
     calls: { assets: 0, device: 0, pages: 0 },
     failOnDevicePage: null,
+    goneAnswers: new Map(),
     pageSize,
     async *customers() {
       yield* pages(estate.customers, src.pageSize);
@@ -63,9 +66,12 @@ export function memorySource(estate: MemoryEstate, pageSize = 3): MemorySource {
         yield page;
       }
     },
-    async device(id) {
+    async lookUpDevice(id) {
       src.calls.device++;
-      return estate.devices.find((d) => d.deviceId === id) ?? null;
+      const scripted = src.goneAnswers.get(id);
+      if (scripted === 'error') throw new Error('N-central answered 503 too many times');
+      if (scripted !== undefined) return scripted;
+      return estate.devices.some((d) => d.deviceId === id) ? 'present' : 'notFound';
     },
     async deviceAssets(id) {
       src.calls.assets++;
