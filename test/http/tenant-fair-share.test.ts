@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { PassThrough } from 'node:stream';
 import t from 'tap';
 import { buildTestApp, type TestApp } from '../helpers/app.js';
@@ -83,6 +84,30 @@ t.test("a tenant's requests held open use up its own slots only: another tenant'
   for (const h of held) h.finish();
   t.same((await Promise.all(held.map((h) => h.response))).map((r) => r.statusCode), [201, 201]);
   t.equal((await scimA.request('GET', 'Users?count=1')).statusCode, 200, 'finished requests give their slots back');
+});
+
+t.test('a client that goes away mid-body gives its slot back, so a tenant is never locked out by leaked slots', async (t) => {
+  const testApp = await buildTestApp(t, { env: share(1, 1_000_000, 1_000_000) });
+  const a = await createTestTenant(testApp);
+  const scimA = scimClient(testApp.app, a);
+  const address = await testApp.app.listen({ port: 0, host: '127.0.0.1' });
+  const socket = connect(Number(new URL(address).port), '127.0.0.1');
+  await new Promise((resolve) => socket.once('connect', resolve));
+  socket.write(
+    `POST /scim/v2/Users HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: ${a.scimHeaders['authorization']}\r\n` +
+      'Content-Type: application/scim+json\r\nContent-Length: 1000\r\n\r\n{"userName":',
+  );
+  const waitFor = async (status: number) => {
+    let res = await scimA.request('GET', 'Users?count=1');
+    for (let tries = 0; res.statusCode !== status && tries < 400; tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      res = await scimA.request('GET', 'Users?count=1');
+    }
+    return res.statusCode;
+  };
+  t.equal(await waitFor(429), 429, 'the half-sent request holds the only slot');
+  socket.destroy();
+  t.equal(await waitFor(200), 200, 'the slot is free again once the client has gone');
 });
 
 t.test("a tenant's admin API calls have a share of their own, apart from its SCIM share", async (t) => {
