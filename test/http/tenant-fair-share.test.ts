@@ -61,10 +61,15 @@ t.test("a tenant's requests held open use up its own slots only: another tenant'
   const [a, b] = [await createTestTenant(testApp), await createTestTenant(testApp)];
   const [scimA, scimB] = [scimClient(testApp.app, a), scimClient(testApp.app, b)];
 
-  const held = [heldCreate(testApp, a, 'held-1@contoso.test'), heldCreate(testApp, a, 'held-2@contoso.test')];
-  // Wait until both held requests have passed authentication and taken their slots.
+  let created = 0;
+  const hold = () => heldCreate(testApp, a, `held-${++created}@contoso.test`);
+  const settled = (p: Promise<unknown>) => Promise.race([p.then(() => true), new Promise<boolean>((resolve) => setImmediate(() => resolve(false)))]);
+  const held = [hold(), hold()];
+  // Wait until both held requests have taken their slots. One that reached the limit while a probe was in flight
+  // was refused (its answer has come): it is replaced.
   let probe = await scimA.request('GET', 'Users?count=1');
   for (let tries = 0; probe.statusCode !== 429 && tries < 200; tries++) {
+    for (const [i, h] of held.entries()) if (await settled(h.response)) held[i] = hold();
     await new Promise((resolve) => setTimeout(resolve, 5));
     probe = await scimA.request('GET', 'Users?count=1');
   }
@@ -90,23 +95,35 @@ t.test('a client that goes away mid-body gives its slot back, so a tenant is nev
   const testApp = await buildTestApp(t, { env: share(1, 1_000_000, 1_000_000) });
   const a = await createTestTenant(testApp);
   const scimA = scimClient(testApp.app, a);
-  const address = await testApp.app.listen({ port: 0, host: '127.0.0.1' });
-  const socket = connect(Number(new URL(address).port), '127.0.0.1');
-  await new Promise((resolve) => socket.once('connect', resolve));
-  socket.write(
-    `POST /scim/v2/Users HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: ${a.scimHeaders['authorization']}\r\n` +
-      'Content-Type: application/scim+json\r\nContent-Length: 1000\r\n\r\n{"userName":',
-  );
+  const port = Number(new URL(await testApp.app.listen({ port: 0, host: '127.0.0.1' })).port);
+  /** A create sent over a socket of its own that stops a few bytes into its body. */
+  const halfSent = async () => {
+    const socket = connect(port, '127.0.0.1');
+    await new Promise((resolve) => socket.once('connect', resolve));
+    const state = { socket, answered: false };
+    socket.on('data', () => (state.answered = true));
+    socket.write(
+      `POST /scim/v2/Users HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: ${a.scimHeaders['authorization']}\r\n` +
+        'Content-Type: application/scim+json\r\nContent-Length: 1000\r\n\r\n{"userName":',
+    );
+    return state;
+  };
+  let held = await halfSent();
   const waitFor = async (status: number) => {
     let res = await scimA.request('GET', 'Users?count=1');
     for (let tries = 0; res.statusCode !== status && tries < 400; tries++) {
+      // Refused because a probe held the slot as it arrived: send it again.
+      if (status === 429 && held.answered) {
+        held.socket.destroy();
+        held = await halfSent();
+      }
       await new Promise((resolve) => setTimeout(resolve, 5));
       res = await scimA.request('GET', 'Users?count=1');
     }
     return res.statusCode;
   };
   t.equal(await waitFor(429), 429, 'the half-sent request holds the only slot');
-  socket.destroy();
+  held.socket.destroy();
   t.equal(await waitFor(200), 200, 'the slot is free again once the client has gone');
 });
 
