@@ -99,9 +99,13 @@ async function startServer(logEnabled: boolean, auth: 'none' | 'real' = 'none'):
       PUBLIC_BASE_URL: 'http://127.0.0.1',
       BENCH_TENANT_ID: tenantId,
       BENCH_AUTH: auth,
-      // The token-endpoint scenario is one client at one address: lift the limits so they are not what is measured.
-      TOKEN_RATE_LIMIT_PER_CLIENT: '1000000',
+      // The token-endpoint scenario is one client at one address, and every scenario is one tenant: lift the
+      // limits so they are not what is measured.
+      TOKEN_FAILURE_LIMIT_PER_CLIENT_ADDRESS: '1000000',
       TOKEN_RATE_LIMIT_PER_ADDRESS: '1000000',
+      TENANT_MAX_CONCURRENT_REQUESTS: '100000',
+      TENANT_REQUESTS_PER_SECOND: '1000000',
+      TENANT_REQUEST_BURST: '1000000',
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

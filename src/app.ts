@@ -11,6 +11,7 @@ import { metricsPlugin } from './http/metrics.js';
 import { openApiPlugin } from './http/openapi.js';
 import type { AdminPrincipal, Authenticator, ScimPrincipal } from './http/principal.js';
 import { requestContextPlugin, requestIdFrom } from './http/request-context.js';
+import { tenantFairSharePlugin } from './http/tenant-fair-share.js';
 import { createAuth } from './oauth/auth.js';
 import { oauthErrorFamily } from './oauth/errors.js';
 import { oauthRoutes } from './oauth/routes.js';
@@ -21,6 +22,7 @@ import type { NcentralConnector } from './ncentral/connector.js';
 import { ncentralRoutes } from './ncentral/routes.js';
 import { createNcentralService, type NcentralService } from './ncentral/service.js';
 import { provisioningLogRoutes } from './provisioning-log/routes.js';
+import { TenantFairShare } from './tenants/fair-share.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -80,8 +82,23 @@ export async function buildApp(deps: Deps, options: AppOptions = {}): Promise<Fa
   await app.register(metricsPlugin, { metrics: deps.metrics, token: config.metricsToken });
   await app.register(healthPlugin, { database: deps.database });
   await app.register(openApiPlugin);
+  // Each tenant's share of this process, for Entra's SCIM calls and, apart, for its admin API calls.
+  await app.register(tenantFairSharePlugin, {
+    share: new TenantFairShare({
+      maxConcurrent: config.tenantMaxConcurrentRequests,
+      perSecond: config.tenantRequestsPerSecond,
+      burst: config.tenantRequestBurst,
+    }),
+    clock: deps.clock,
+    families: [
+      { name: 'scim', prefix: '/scim/' },
+      { name: 'admin', prefix: '/admin/' },
+    ],
+    onRefused: (tenantId, family, reason) => deps.metrics.recordTenantThrottled(tenantId, family, reason),
+  });
   await app.register(oauthRoutes, {
     config: deps.config,
+    clock: deps.clock,
     tokens: auth.tokens,
     keys: auth.keys,
     onTokenFailure: (reason) => deps.metrics.recordTokenFailure(reason),

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { parseAllowedHosts, PUBLIC_ONLY, type AllowedHosts } from './ncentral/allowed-hosts.js';
@@ -33,7 +34,9 @@ export const ConfigSchema = Type.Object({
     ),
   ),
   PUBLIC_BASE_URL: Type.Optional(HttpUrl),
-  TRUST_PROXY: Type.Optional(Flag),
+  TRUST_PROXY: Type.Optional(
+    Type.String({ minLength: 1, description: '"false", "true" or a comma-separated list of proxy addresses and CIDR ranges' }),
+  ),
   SHUTDOWN_GRACE_MS: Type.Optional(PositiveInt(100, 300_000)),
   BODY_LIMIT_BYTES: Type.Optional(PositiveInt(1024, 50 * 1024 * 1024)),
   REQUEST_TIMEOUT_MS: Type.Optional(PositiveInt(1000, 600_000)),
@@ -61,8 +64,11 @@ export const ConfigSchema = Type.Object({
   OIDC_ALLOW_LIST: Type.Optional(Type.String({ minLength: 1, description: 'entries `who=tenant:role`, separated by `;`, `,` or new lines' })),
   OIDC_TRUSTED_EMAIL_ISSUERS: Type.Optional(Type.String({ minLength: 1, description: 'issuer URLs separated by spaces or commas' })),
   ACCESS_TOKEN_TTL_SECONDS: Type.Optional(PositiveInt(60, 86_400)),
-  TOKEN_RATE_LIMIT_PER_CLIENT: Type.Optional(PositiveInt(1, 1_000_000)),
+  TOKEN_FAILURE_LIMIT_PER_CLIENT_ADDRESS: Type.Optional(PositiveInt(1, 1_000_000)),
   TOKEN_RATE_LIMIT_PER_ADDRESS: Type.Optional(PositiveInt(1, 1_000_000)),
+  TENANT_MAX_CONCURRENT_REQUESTS: Type.Optional(PositiveInt(1, 100_000)),
+  TENANT_REQUESTS_PER_SECOND: Type.Optional(PositiveInt(1, 1_000_000)),
+  TENANT_REQUEST_BURST: Type.Optional(PositiveInt(1, 1_000_000)),
   CREDENTIAL_RECHECK_SECONDS: Type.Optional(PositiveInt(1, 300)),
   RETENTION_DAYS: Type.Optional(PositiveInt(1, 3650)),
   NCENTRAL_ALLOWED_HOSTS: Type.Optional(
@@ -93,7 +99,11 @@ export interface Config {
   dataDir: string;
   logLevel: string;
   publicBaseUrl: string | undefined;
-  trustProxy: boolean;
+  /**
+   * Whose X-Forwarded-For to believe: false (nobody), the proxies' addresses/CIDR ranges, or true (every hop,
+   * an explicit opt-in for a network where only the proxy can reach the service).
+   */
+  trustProxy: boolean | string[];
   shutdownGraceMs: number;
   bodyLimitBytes: number;
   requestTimeoutMs: number;
@@ -114,9 +124,14 @@ export interface Config {
   oidc: OidcConfig | undefined;
   /** Lifetime of access tokens from POST /oauth2/token. */
   accessTokenTtlSeconds: number;
-  /** Token requests allowed per client id, and per source address, per minute. */
-  tokenRateLimitPerClient: number;
+  /** Failed client authentications per minute per (client id, source address) before 429s. */
+  tokenFailureLimitPerClientAddress: number;
+  /** Token requests per minute per source address, counted before authentication. */
   tokenRateLimitPerAddress: number;
+  /** Each tenant's share of one process for SCIM and admin API requests (429 above). */
+  tenantMaxConcurrentRequests: number;
+  tenantRequestsPerSecond: number;
+  tenantRequestBurst: number;
   /** How stale a cached "this credential is still active" answer may be before it is read again. */
   credentialRecheckSeconds: number;
   /** Provisioning-log entries older than this many days are purged. */
@@ -206,7 +221,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: c.DATA_DIR ?? './data',
     logLevel: c.LOG_LEVEL ?? 'info',
     publicBaseUrl: c.PUBLIC_BASE_URL?.replace(/\/+$/, ''),
-    trustProxy: c.TRUST_PROXY === 'true',
+    trustProxy: c.TRUST_PROXY === undefined ? false : parseTrustProxy(c.TRUST_PROXY),
     shutdownGraceMs: c.SHUTDOWN_GRACE_MS ?? 10_000,
     bodyLimitBytes: c.BODY_LIMIT_BYTES ?? 1024 * 1024,
     requestTimeoutMs: c.REQUEST_TIMEOUT_MS ?? 30_000,
@@ -220,8 +235,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     consoleSessionTtlMinutes: c.CONSOLE_SESSION_TTL_MINUTES ?? 480,
     oidc: oidcConfig(c),
     accessTokenTtlSeconds: c.ACCESS_TOKEN_TTL_SECONDS ?? 3600,
-    tokenRateLimitPerClient: c.TOKEN_RATE_LIMIT_PER_CLIENT ?? 60,
+    tokenFailureLimitPerClientAddress: c.TOKEN_FAILURE_LIMIT_PER_CLIENT_ADDRESS ?? 60,
     tokenRateLimitPerAddress: c.TOKEN_RATE_LIMIT_PER_ADDRESS ?? 600,
+    tenantMaxConcurrentRequests: c.TENANT_MAX_CONCURRENT_REQUESTS ?? 8,
+    tenantRequestsPerSecond: c.TENANT_REQUESTS_PER_SECOND ?? 50,
+    tenantRequestBurst: c.TENANT_REQUEST_BURST ?? 100,
     credentialRecheckSeconds: c.CREDENTIAL_RECHECK_SECONDS ?? 5,
     retentionDays: c.RETENTION_DAYS ?? 90,
     metricsToken: c.METRICS_TOKEN,
@@ -294,6 +312,40 @@ function ncentralAllowedHosts(text: string | undefined): AllowedHosts {
   const parsed = parseAllowedHosts(text);
   if (!parsed.ok) throw new ConfigError('NCENTRAL_ALLOWED_HOSTS', `entry ${JSON.stringify(parsed.entry)} ${parsed.reason}`);
   return parsed.value;
+}
+
+/** proxy-addr's names for the private ranges, accepted beside addresses and CIDR ranges. */
+const NAMED_RANGES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/**
+ * `false`, `true`, or `10.0.0.0/8, 127.0.0.1, loopback`: every entry is checked here, so a typo stops the boot
+ * instead of silently trusting nobody (or everybody).
+ */
+export function parseTrustProxy(text: string): boolean | string[] {
+  const value = text.trim();
+  if (value === 'false') return false;
+  if (value === 'true') return true;
+  const entries = value.split(',').map((e) => e.trim());
+  for (const entry of entries) {
+    if (!isProxyEntry(entry)) {
+      throw new ConfigError(
+        'TRUST_PROXY',
+        `entry ${JSON.stringify(entry)} must be an IP address, a CIDR range (10.0.0.0/8), loopback, linklocal or uniquelocal; or set "true" or "false" alone`,
+      );
+    }
+  }
+  return entries;
+}
+
+function isProxyEntry(entry: string): boolean {
+  if (NAMED_RANGES.has(entry)) return true;
+  const slash = entry.indexOf('/');
+  const address = slash < 0 ? entry : entry.slice(0, slash);
+  const family = isIP(address);
+  if (family === 0) return false;
+  if (slash < 0) return true;
+  const prefix = entry.slice(slash + 1);
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
 }
 
 function decodeKey(text: string): Buffer {

@@ -14,6 +14,8 @@ export interface Metrics {
   /** Why a token request or a bearer token was refused (e.g. invalid_client, expired, revoked). */
   recordTokenFailure(reason: string): void;
   recordPurge(deleted: number): void;
+  /** A request refused because its tenant was over its share of the process (429). */
+  recordTenantThrottled(tenantId: string, family: string, reason: 'concurrency' | 'rate'): void;
 }
 
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -59,6 +61,12 @@ export function createMetrics(source: { poolStats(): { total: number; idle: numb
     labelNames: ['reason'] as const,
     registers: [registry],
   });
+  const throttled = new Counter({
+    name: 'tenant_requests_throttled_total',
+    help: 'Requests refused with 429 because the tenant was over its share, by tenant, route family and limit.',
+    labelNames: ['tenant', 'family', 'reason'] as const,
+    registers: [registry],
+  });
   const purged = new Counter({
     name: 'provisioning_log_purged_entries_total',
     help: 'Provisioning-log entries deleted by the retention purge.',
@@ -90,5 +98,6 @@ export function createMetrics(source: { poolStats(): { total: number; idle: numb
     recordTokenIssued: (tenantId) => tokensIssued.inc({ tenant: tenantId }),
     recordTokenFailure: (reason) => tokenFailures.inc({ reason }),
     recordPurge: (deleted) => purged.inc(deleted),
+    recordTenantThrottled: (tenantId, family, reason) => throttled.inc({ tenant: tenantId, family, reason }),
   };
 }

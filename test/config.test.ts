@@ -54,3 +54,36 @@ t.test('NCENTRAL_ALLOWED_HOSTS: unset allows public addresses only; a bad entry 
   t.throws(() => loadConfig({ NCENTRAL_ALLOWED_HOSTS: 'nc.msp.example, 10.0.0.0/33' }), /^NCENTRAL_ALLOWED_HOSTS: entry "10\.0\.0\.0\/33" is not a valid IP address or CIDR range$/);
   t.throws(() => loadConfig({ NCENTRAL_ALLOWED_HOSTS: '*.com' }), /NCENTRAL_ALLOWED_HOSTS: entry "\*\.com" must look like \*\.example\.com/);
 });
+
+t.test('TRUST_PROXY takes proxy addresses and CIDR ranges, trimmed, as a list', async (t) => {
+  t.same(loadConfig({ TRUST_PROXY: '10.0.0.0/8, 127.0.0.1,fd00::/8, loopback' }).trustProxy, ['10.0.0.0/8', '127.0.0.1', 'fd00::/8', 'loopback']);
+});
+
+t.test('TRUST_PROXY unset or "false" trusts no proxy; "true" is the explicit opt-in to trust every hop', async (t) => {
+  t.equal(loadConfig({}).trustProxy, false);
+  t.equal(loadConfig({ TRUST_PROXY: 'false' }).trustProxy, false);
+  t.equal(loadConfig({ TRUST_PROXY: 'true' }).trustProxy, true);
+});
+
+t.test('a TRUST_PROXY entry that is no address or range stops the boot with one line naming it', async (t) => {
+  for (const bad of ['yes', '10.0.0.0/33', '10.0.0.1, proxy.internal', '::1/129', '10.0.0.0/', '10.0.0.0/8,,127.0.0.1']) {
+    let error: unknown;
+    try {
+      loadConfig({ TRUST_PROXY: bad });
+    } catch (err) {
+      error = err;
+    }
+    t.ok(error instanceof ConfigError, bad);
+    t.equal((error as ConfigError).variable, 'TRUST_PROXY');
+    t.notMatch((error as ConfigError).message, /\n/);
+  }
+});
+
+t.test("tenants' shares of the process default to 8 at once, 50 per second and bursts of 100", async (t) => {
+  const config = loadConfig({});
+  t.equal(config.tenantMaxConcurrentRequests, 8);
+  t.equal(config.tenantRequestsPerSecond, 50);
+  t.equal(config.tenantRequestBurst, 100);
+  t.equal(config.tokenFailureLimitPerClientAddress, 60);
+  t.throws(() => loadConfig({ TENANT_MAX_CONCURRENT_REQUESTS: '0' }), /TENANT_MAX_CONCURRENT_REQUESTS/);
+});

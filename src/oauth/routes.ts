@@ -1,15 +1,18 @@
 import formbody from '@fastify/formbody';
 import rateLimit from '@fastify/rate-limit';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
+import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import { readClientCredentials, readTokenParameters } from './client-auth.js';
 import { OAuthError } from './errors.js';
+import { FailedAttempts } from './failed-attempts.js';
 import type { SigningKeyRing } from './key-service.js';
-import type { TokenService } from './service.js';
+import type { TokenResponse, TokenService } from './service.js';
 import { issuerFor, jwksUriFor, publicBaseUrl, scimAudienceFor, tokenEndpointFor } from './urls.js';
 
 export interface OAuthRoutesOptions {
   config: Config;
+  clock: Clock;
   tokens: TokenService;
   keys: SigningKeyRing;
   /** Counts refused token requests by RFC 6749 error code (GET /metrics). */
@@ -25,7 +28,7 @@ const TOKEN_BODY_LIMIT = 8 * 1024;
  * POST /oauth2/token (RFC 6749 §4.4 client credentials) and the discovery documents (RFC 8414, RFC 7517).
  * Encapsulated, so the form-body parser and rate limiter apply here only.
  */
-export async function oauthRoutes(app: FastifyInstance, { config, tokens, keys, onTokenFailure }: OAuthRoutesOptions): Promise<void> {
+export async function oauthRoutes(app: FastifyInstance, { config, clock, tokens, keys, onTokenFailure }: OAuthRoutesOptions): Promise<void> {
   // Every refusal of a token request, the rate limiter's included, passes here before it is rendered.
   app.addHook('onError', async (request, _reply, err) => {
     if (request.routeOptions.url === '/oauth2/token') onTokenFailure?.(err instanceof OAuthError ? err.code : 'invalid_request');
@@ -35,14 +38,11 @@ export async function oauthRoutes(app: FastifyInstance, { config, tokens, keys, 
   app.removeContentTypeParser('text/plain');
   await app.register(rateLimit, { global: false });
 
-  const clientKeys = new WeakMap<FastifyRequest, string>();
+  // Every request from an address counts here (its store is an LRU of 5,000 keys, so memory is bounded).
   const perAddress = app.createRateLimit({ max: config.tokenRateLimitPerAddress, timeWindow: MINUTE_MS, keyGenerator: (r) => `address:${r.ip}` });
-  const perClient = app.createRateLimit({
-    max: config.tokenRateLimitPerClient,
-    timeWindow: MINUTE_MS,
-    keyGenerator: (r) => `client:${clientKeys.get(r) ?? ''}`,
-  });
-  // createRateLimit reports isAllowed only for allow-listed keys; `isExceeded` is the verdict.
+  // Only failed authentications count, per client id *and* address: client ids are not secret, and a count per
+  // client id alone let anyone who knew one stop a tenant's provisioning (issue 15 item 5).
+  const failures = new FailedAttempts(config.tokenFailureLimitPerClientAddress, MINUTE_MS);
   const refuse = (retryAfterSeconds: number, what: string) =>
     new OAuthError('temporarily_unavailable', `Too many token requests ${what}; retry after ${retryAfterSeconds} s.`, 429, {
       'retry-after': String(Math.max(1, retryAfterSeconds)),
@@ -54,6 +54,7 @@ export async function oauthRoutes(app: FastifyInstance, { config, tokens, keys, 
       bodyLimit: TOKEN_BODY_LIMIT,
       // Counted before the body is read, so a flood costs little.
       onRequest: async (request) => {
+        // createRateLimit reports isAllowed only for allow-listed keys; `isExceeded` is the verdict.
         const limit = await perAddress(request);
         if (!limit.isAllowed && limit.isExceeded) throw refuse(limit.ttlInSeconds, 'from this address');
       },
@@ -66,15 +67,20 @@ export async function oauthRoutes(app: FastifyInstance, { config, tokens, keys, 
         throw new OAuthError('unsupported_grant_type', 'Only grant_type=client_credentials is supported.');
       }
       const credentials = readClientCredentials(request.headers.authorization, params);
-      // Per client id, known or not, so guessing one client's secret is slowed whatever address it comes from.
-      clientKeys.set(request, credentials.clientId);
-      const limit = await perClient(request);
-      if (!limit.isAllowed && limit.isExceeded) throw refuse(limit.ttlInSeconds, 'for this client');
       const base = publicBaseUrl(config, request);
-      const response = await tokens.issue(credentials, params['scope'], {
-        issuer: issuerFor(base),
-        audience: scimAudienceFor(base),
-      });
+      let response: TokenResponse;
+      try {
+        response = await tokens.issue(credentials, params['scope'], { issuer: issuerFor(base), audience: scimAudienceFor(base) });
+      } catch (err) {
+        // The secret is always checked first, so the right one gets a token whatever failed before, from any
+        // address; past the limit a wrong one gets 429 instead of 401, telling a misconfigured client to back off.
+        // 256-bit secrets, not this count, are what makes guessing hopeless.
+        if (err instanceof OAuthError && err.code === 'invalid_client') {
+          const verdict = failures.record(`${credentials.clientId}\n${request.ip}`, clock.now().getTime());
+          if (verdict.over) throw refuse(verdict.retryAfterSeconds, 'failed for this client from this address');
+        }
+        throw err;
+      }
       return reply.headers(NO_STORE).send(response);
     },
   );

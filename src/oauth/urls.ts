@@ -1,8 +1,20 @@
 import type { Config } from '../config.js';
 
-/** Where the service is reached: PUBLIC_BASE_URL, else the request's own scheme and host (development). */
-export function publicBaseUrl(config: Pick<Config, 'publicBaseUrl'>, request: { protocol: string; host: string }): string {
-  return config.publicBaseUrl ?? `${request.protocol}://${request.host}`;
+/** What publicBaseUrl reads of a request: the Host header as sent and the connection itself. */
+export interface RequestOrigin {
+  headers: { host?: string | undefined };
+  socket: object;
+}
+
+/**
+ * Where the service is reached: PUBLIC_BASE_URL, else the request's own Host and the connection's own scheme
+ * (development). X-Forwarded-Host/-Proto and Forwarded are never read here, whatever TRUST_PROXY says, so a
+ * client cannot pick the `iss`/`aud` of the tokens it is issued or presents (issue 15 item 6).
+ */
+export function publicBaseUrl(config: Pick<Config, 'publicBaseUrl'>, request: RequestOrigin): string {
+  if (config.publicBaseUrl !== undefined) return config.publicBaseUrl;
+  const scheme = 'encrypted' in request.socket && request.socket.encrypted === true ? 'https' : 'http';
+  return `${scheme}://${request.headers.host ?? 'localhost'}`;
 }
 
 /** Access tokens name the service as issuer and the SCIM base URL as audience (the resource they open). */

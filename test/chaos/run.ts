@@ -25,7 +25,7 @@ async function fuzzPhase(): Promise<void> {
   const db = await chaosDatabase(sharedUrl, 'fuzz');
   const requestTimeoutMs = 3000;
   // Configured as production is: ENCRYPTION_KEY set (without it N-central connections are refused with 503).
-  const service = await startService({ ...db.env, ENCRYPTION_KEY: randomBytes(32).toString('hex'), REQUEST_TIMEOUT_MS: String(requestTimeoutMs), TOKEN_RATE_LIMIT_PER_ADDRESS: '1000000', TOKEN_RATE_LIMIT_PER_CLIENT: '1000000' });
+  const service = await startService({ ...db.env, ENCRYPTION_KEY: randomBytes(32).toString('hex'), REQUEST_TIMEOUT_MS: String(requestTimeoutMs), TOKEN_RATE_LIMIT_PER_ADDRESS: '1000000', TOKEN_FAILURE_LIMIT_PER_CLIENT_ADDRESS: '1000000' });
   try {
     const { tenantId, scimToken, adminToken } = await provisionTenant(db.env, 'fuzz');
     const userName = `seed-${randomUUID().slice(0, 8)}@example.test`;

@@ -24,9 +24,19 @@ interface TestLike {
   teardown(fn: () => unknown): void;
 }
 
-/** Config as a test wants it: the defaults, plus a fixed public URL, plus any overrides. */
+/**
+ * Config as a test wants it: the defaults, plus a fixed public URL, plus any overrides. Tenants' shares are
+ * generous, as the test clock stands still (no bucket refills) and many tests send bursts as one tenant;
+ * test/http/tenant-fair-share.test.ts sets its own.
+ */
+export const GENEROUS_TENANT_SHARE = {
+  TENANT_MAX_CONCURRENT_REQUESTS: '100000',
+  TENANT_REQUESTS_PER_SECOND: '1000000',
+  TENANT_REQUEST_BURST: '1000000',
+};
+
 export function testConfig(env: Record<string, string> = {}): Config {
-  return loadConfig({ PUBLIC_BASE_URL: 'https://provisioning.test', LOG_LEVEL: 'debug', ...env });
+  return loadConfig({ PUBLIC_BASE_URL: 'https://provisioning.test', LOG_LEVEL: 'debug', ...GENEROUS_TENANT_SHARE, ...env });
 }
 
 /** The whole app on the test file's own migrated database, with a clock the test controls. */

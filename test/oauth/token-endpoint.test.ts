@@ -268,22 +268,7 @@ t.test('discovery documents', async (t) => {
 });
 
 t.test('rate limits', async (t) => {
-  t.test('a client over its per-minute limit gets 429 with Retry-After in the OAuth2 shape', async (t) => {
-    const testApp = await buildTestApp(t, { env: { TOKEN_RATE_LIMIT_PER_CLIENT: '2' } });
-    const c = await newClient(testApp);
-    const ask = () => tokenRequest(testApp, { grant_type: 'client_credentials', client_id: c.clientId, client_secret: c.clientSecret });
-    t.equal((await ask()).statusCode, 200);
-    t.equal((await ask()).statusCode, 200);
-    const res = await ask();
-    t.equal(res.statusCode, 429);
-    t.equal(res.json().error, 'temporarily_unavailable');
-    t.match(res.headers['retry-after'], /^\d+$/);
-    t.equal(res.headers['cache-control'], 'no-store');
-    const other = await newClient(testApp);
-    const otherRes = await tokenRequest(testApp, { grant_type: 'client_credentials', client_id: other.clientId, client_secret: other.clientSecret });
-    t.equal(otherRes.statusCode, 200, 'another client is not limited');
-  });
-
+  // Per-client limits count failures only, per client and address: test/oauth/token-lockout.test.ts.
   t.test('an address over its per-minute limit gets 429 with Retry-After whatever client it names', async (t) => {
     const testApp = await buildTestApp(t, { env: { TOKEN_RATE_LIMIT_PER_ADDRESS: '2' } });
     const ask = (id: string) => tokenRequest(testApp, { grant_type: 'client_credentials', client_id: id, client_secret: 'x' });
