@@ -66,12 +66,13 @@ t.test('concurrent PATCHes to one user through both replicas lose nothing', { sk
   const created = await post(a, scimToken, `busy-${randomUUID().slice(0, 8)}@contoso.com`);
   const { id } = (await created.json()) as { id: string };
   const n = 30;
+  // Untyped emails: two of one `type` are refused (400 invalidValue), as Entra never sends them.
   const results = await Promise.all(
     Array.from({ length: n }, (_, i) =>
       fetch((i % 2 === 0 ? a : b).url(`/scim/v2/Users/${id}`), {
         method: 'PATCH',
         headers: { authorization: `Bearer ${scimToken}`, 'content-type': SCIM },
-        body: JSON.stringify({ schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [{ op: 'add', path: 'emails', value: [{ type: 'other', value: `e${i}@x.test` }] }] }),
+        body: JSON.stringify({ schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [{ op: 'add', path: 'emails', value: [{ value: `e${i}@x.test` }] }] }),
       }),
     ),
   );
