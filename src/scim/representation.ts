@@ -35,16 +35,35 @@ export interface Projection {
   excluded: string[] | undefined;
 }
 
+/**
+ * Bounds on `attributes`/`excludedAttributes`: the User schema has under 100 attribute paths, so a longer list
+ * mostly repeats names; refusing it keeps the parse work of one request small (README, "Limits").
+ */
+export const MAX_PROJECTION_ATTRIBUTES = 200;
+/** Longer than any attribute path of the schema (the enterprise URN plus `manager.displayName`). */
+export const MAX_ATTRIBUTE_NAME_LENGTH = 256;
+
 const splitList = (value: string | undefined, name: string): string[] | undefined => {
   if (value === undefined || value.trim() === '') return undefined;
-  const paths = value.split(',').map((p) => p.trim()).filter(Boolean);
-  return paths.map((p) => {
+  const canonical = new Set<string>();
+  let named = 0;
+  for (let start = 0; start <= value.length; ) {
+    const comma = value.indexOf(',', start);
+    const end = comma < 0 ? value.length : comma;
+    const p = value.slice(start, end).trim();
+    start = end + 1;
+    if (p === '') continue;
+    // invalidValue: the parameter's value is not one this server accepts (RFC 7644 §3.12), as for an unknown name.
+    if (++named > MAX_PROJECTION_ATTRIBUTES) throw invalidValue(`"${name}" may name at most ${MAX_PROJECTION_ATTRIBUTES} attributes.`);
+    if (p.length > MAX_ATTRIBUTE_NAME_LENGTH) throw invalidValue(`"${name}" names an attribute longer than ${MAX_ATTRIBUTE_NAME_LENGTH} characters.`);
     const resolved = resolvePath(p);
     if (!resolved) throw invalidValue(`"${name}" names an unknown attribute "${p}".`);
-    return resolved.canonical;
-  });
+    canonical.add(resolved.canonical);
+  }
+  return [...canonical];
 };
 
+/** Reads `attributes`/`excludedAttributes`: names resolved to canonical paths, duplicates removed, the list capped. */
 export function parseProjection(query: { attributes?: string | undefined; excludedAttributes?: string | undefined }): Projection {
   return {
     attributes: splitList(query.attributes, 'attributes'),
@@ -62,8 +81,9 @@ function locate(path: string): { ext: string | undefined; attr: string; sub: str
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-function copyPath(from: Record<string, unknown>, to: Record<string, unknown>, path: string): void {
-  const { ext, attr, sub } = locate(path);
+type Located = ReturnType<typeof locate>;
+
+function copyPath(from: Record<string, unknown>, to: Record<string, unknown>, { ext, attr, sub }: Located): void {
   const source = ext ? from[ext] : from;
   if (!isObject(source) || source[attr] === undefined) return;
   let target = to;
@@ -82,8 +102,7 @@ function copyPath(from: Record<string, unknown>, to: Record<string, unknown>, pa
   }
 }
 
-function removePath(resource: Record<string, unknown>, path: string): void {
-  const { ext, attr, sub } = locate(path);
+function removePath(resource: Record<string, unknown>, { ext, attr, sub }: Located): void {
   if (attr === 'id' && !ext) return; // returned "always" (RFC 7643 §4.1)
   const container = ext ? resource[ext] : resource;
   if (!isObject(container)) return;
@@ -98,16 +117,33 @@ function removePath(resource: Record<string, unknown>, path: string): void {
   }
 }
 
+/** A projection compiled once per request and applied to each resource of the answer. */
+export type CompiledProjection = (resource: Record<string, unknown>) => Record<string, unknown>;
+
+/**
+ * Compiles `attributes` (or, without it, `excludedAttributes`) into one function: the paths are located once
+ * and duplicates dropped, so a list answer costs one pass per resource over at most the schema's paths.
+ */
+export function compileProjection(attributes: readonly string[] | undefined, excluded: readonly string[] | undefined): CompiledProjection {
+  if (attributes) {
+    const paths = [...new Set(attributes)].map(locate);
+    return (resource) => {
+      const out: Record<string, unknown> = { schemas: resource['schemas'], id: resource['id'] };
+      for (const path of paths) copyPath(resource, out, path);
+      return out;
+    };
+  }
+  if (excluded) {
+    const paths = [...new Set(excluded)].map(locate);
+    return (resource) => {
+      const out = structuredClone(resource);
+      for (const path of paths) removePath(out, path);
+      return out;
+    };
+  }
+  return (resource) => resource;
+}
+
 export function project(resource: Record<string, unknown>, projection: Projection): Record<string, unknown> {
-  if (projection.attributes) {
-    const out: Record<string, unknown> = { schemas: resource['schemas'], id: resource['id'] };
-    for (const path of projection.attributes) copyPath(resource, out, path);
-    return out;
-  }
-  if (projection.excluded) {
-    const out = structuredClone(resource);
-    for (const path of projection.excluded) removePath(out, path);
-    return out;
-  }
-  return resource;
+  return compileProjection(projection.attributes, projection.excluded)(resource);
 }
