@@ -298,7 +298,9 @@ export class FuzzGenerator {
       case 10: {
         const headers: Record<string, string> = { ...this.scim(), 'content-type': this.pick(['text/plain', 'application/xml', 'multipart/form-data; boundary=x', 'application/x-www-form-urlencoded', 'application/scim+json; charset=latin1', '', 'application/json, text/html', '*/*']) };
         if (this.chance(0.3)) headers['if-match'] = this.pick(['W/"0"', '*', 'garbage', '"1"', 'W/"99999999999999999999"']);
-        return { family: 'scim', kind: 'content type and preconditions', method: this.pick(['POST', 'PUT', 'PATCH']), target: `${base}/Users${this.chance(0.5) ? `/${id}` : ''}`, headers, write: true, body: Buffer.from(JSON.stringify(this.hostileUser())) };
+        // A PUT onto the seed user takes a break other than its own userName (hostileUser(true)), as in case 7.
+        const method = this.pick(['POST', 'PUT', 'PATCH']);
+        return { family: 'scim', kind: 'content type and preconditions', method, target: `${base}/Users${this.chance(0.5) ? `/${id}` : ''}`, headers, write: true, body: Buffer.from(JSON.stringify(this.hostileUser(method === 'PUT'))) };
       }
       default: {
         const path = this.pick(['/ServiceProviderConfig', '/ResourceTypes/Group', `/ResourceTypes/${enc(this.pick(ODD))}`, '/Schemas/urn:nosuch', '/Groups', '/Bulk', '/Me', '/Users/.search', '/ResourceTypes/User']);
@@ -456,10 +458,10 @@ export class FuzzGenerator {
         return { family: 'admin', kind: `long log query ${q}`, method: 'GET', target: `${path}?${q}=${this.longQuery()}`, headers: this.admin(), write: false };
       }
       case 8: {
-        // N-central settings: a token of the wrong type keeps every write refused whatever the long field holds.
+        // N-central settings: a token that is an object (no coercion makes it text) keeps every write refused whatever the long field holds.
         const field = this.pick(['url', 'caPem', 'syncTime', 'timeZone', 'portalClientId', 'deviceSync']);
         const [method, target] = this.pick([['PUT', '/admin/v1/ncentral/connection'], ['PATCH', '/admin/v1/ncentral/connection'], ['POST', '/admin/v1/ncentral/customers/1/match']] as const);
-        const body = this.longBody((t) => ({ url: 'https://ncentral.example.test', token: 12, [field]: t }));
+        const body = this.longBody((t) => ({ url: 'https://ncentral.example.test', token: {}, [field]: t }));
         return { family: 'admin', kind: `long ncentral ${field}`, method, target, headers: this.admin(), write: true, body };
       }
       case 9: {

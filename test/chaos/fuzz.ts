@@ -23,6 +23,8 @@ export interface FuzzReport {
   slowestSlowBodyMs: number;
   databaseUnchanged: boolean;
   durationMs: number;
+  /** /healthz stopped answering: the run was cut short. */
+  frozen: boolean;
   /** The service's largest event-loop delay seen during the run (prom-client, perf_hooks.monitorEventLoopDelay). */
   longestEventLoopBlockMs: number;
   eventLoopScrapes: number;
@@ -36,6 +38,8 @@ export interface FuzzReport {
 /** Issue 15: one request must not hold the event loop (or keep /healthz waiting) longer than this. */
 export const BLOCK_LIMIT_MS = 250;
 const PROBE_EVERY_MS = 100;
+/** A /healthz unanswered this long means the service is frozen: the run stops sending and reports it. */
+const FROZEN_AFTER_MS = 15_000;
 const SCRAPE_EVERY_MS = 500;
 
 interface Answer {
@@ -236,6 +240,7 @@ export async function runFuzz(options: {
     if (findings.length < 50) findings.push(`[seed ${seed}] ${what}`);
   };
   let watching = true;
+  let frozen = false;
   let slowestHealthzMs = 0;
   let healthzProbes = 0;
   let longestBlockMs = 0;
@@ -245,10 +250,12 @@ export async function runFuzz(options: {
     while (watching) {
       const started = performance.now();
       try {
-        const res = await sendOnce(base, probeCase, 10_000, false);
+        const res = await sendOnce(base, probeCase, FROZEN_AFTER_MS, false);
         if (res.status !== 200) note(`/healthz answered ${res.status} during the run`);
       } catch (err) {
-        note(`/healthz did not answer during the run: ${(err as Error).message}`);
+        note(`/healthz did not answer during the run: ${(err as Error).message}; the service is frozen, the run stops sending (longest request around it: ${suspectSince(started)})`);
+        frozen = true;
+        watching = false;
       }
       const ms = performance.now() - started;
       healthzProbes++;
@@ -360,11 +367,11 @@ export async function runFuzz(options: {
   let peakRss = memBefore.rssMb;
   const concurrency = options.concurrency ?? 16;
   const workers = Array.from({ length: concurrency }, async () => {
-    while (sent < options.requests) {
-      sent++;
+    while (sent < options.requests && !frozen) {
+      const n = ++sent;
       const c = generator.nextCase();
       await one(c);
-      if (sent % 1000 === 0) {
+      if (n % 1000 === 0) {
         const m = memoryOf(pid);
         peakRss = Math.max(peakRss, m.rssMb);
         log(`  fuzz: ${sent} requests, RSS ${m.rssMb} MB, 5xx ${fiveHundreds}, findings ${findings.length}`);
@@ -378,7 +385,7 @@ export async function runFuzz(options: {
   if (service.child.exitCode !== null) findings.push(`the service process died (exit ${service.child.exitCode})`);
 
   const memAfter = memoryOf(pid);
-  const heapAfter = await heap();
+  const heapAfter = frozen ? undefined : await heap();
   const after = await databaseFingerprint(db);
   const changed = Object.keys(before).filter((k) => before[k] !== after[k]);
   if (changed.length > 0) findings.push(`rejected requests changed the database: ${changed.join(', ')}`);
@@ -406,6 +413,7 @@ export async function runFuzz(options: {
     slowestSlowBodyMs,
     databaseUnchanged: changed.length === 0,
     durationMs: Date.now() - started,
+    frozen,
     longestEventLoopBlockMs: Math.round(longestBlockMs),
     eventLoopScrapes,
     slowestHealthzMs: Math.round(slowestHealthzMs),

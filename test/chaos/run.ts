@@ -46,7 +46,12 @@ async function fuzzPhase(): Promise<void> {
     log(`  database unchanged by rejected requests: ${report.databaseUnchanged}; ${report.durationMs} ms`);
     findings.push(...report.findings.map((f) => `fuzz: ${f}`));
   } finally {
-    await service.stop();
+    // A service whose event loop is blocked cannot run its SIGTERM handler: give it 20 s, then SIGKILL.
+    const stopped = await Promise.race([service.stop(), new Promise<'late'>((r) => setTimeout(() => r('late'), 20_000).unref())]);
+    if (stopped === 'late') {
+      findings.push('fuzz: the service did not stop within 20 s of SIGTERM (its event loop was blocked)');
+      await service.stop('SIGKILL');
+    }
     await db.drop().catch(() => undefined);
   }
 }
