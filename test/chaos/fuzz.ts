@@ -253,7 +253,8 @@ export async function runFuzz(options: {
         const res = await sendOnce(base, probeCase, FROZEN_AFTER_MS, false);
         if (res.status !== 200) note(`/healthz answered ${res.status} during the run`);
       } catch (err) {
-        note(`/healthz did not answer during the run: ${(err as Error).message}; the service is frozen, the run stops sending (longest request around it: ${suspectSince(started)})`);
+        // Always reported, whatever the cap: it is the finding that explains the others.
+        findings.unshift(`[seed ${seed}] /healthz did not answer during the run: ${(err as Error).message}; the service is frozen, the run stops sending (longest request around it: ${suspectSince(started)})`);
         frozen = true;
         watching = false;
       }
