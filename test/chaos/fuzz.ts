@@ -236,8 +236,10 @@ export async function runFuzz(options: {
   // keep-alive pool), and the service's own largest event-loop delay since the last scrape, read from /metrics
   // every 500 ms (prom-client's nodejs_eventloop_lag_max_seconds comes from perf_hooks.monitorEventLoopDelay and
   // is reset at each scrape, so each reading is the longest block in its window).
+  // Slow probes and blocks are kept apart (at most 20) so that they never crowd out a 5xx or an accepted write.
+  const timingFindings: string[] = [];
   const note = (what: string) => {
-    if (findings.length < 50) findings.push(`[seed ${seed}] ${what}`);
+    if (timingFindings.length < 20) timingFindings.push(`[seed ${seed}] ${what}`);
   };
   let watching = true;
   let frozen = false;
@@ -383,6 +385,7 @@ export async function runFuzz(options: {
   await Promise.all(transportJobs);
   watching = false;
   await Promise.all([prober, scraper]);
+  findings.push(...timingFindings);
   if (service.child.exitCode !== null) findings.push(`the service process died (exit ${service.child.exitCode})`);
 
   const memAfter = memoryOf(pid);
