@@ -5,7 +5,7 @@ import type { AdminPrincipal, Authenticator } from '../http/principal.js';
 import type { Database } from '../store/database.js';
 import { authenticateAdminToken } from './admin-token-service.js';
 
-const BEARER = /^Bearer ([\x21-\x7e]+)$/i;
+export const BEARER = /^Bearer ([\x21-\x7e]+)$/i;
 
 /** 401 with the RFC 6750 §3 challenge; the detail never echoes the credential. */
 function unauthorized(detail: string, invalidToken: boolean): HttpFailure {

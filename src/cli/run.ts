@@ -5,6 +5,7 @@ import { createLogger } from '../log.js';
 import { createDeps } from '../runtime.js';
 import { CommandFailure, UsageError, type CommandContext } from './command.js';
 import { commandGroups } from './commands.js';
+import { terminalSafe } from './terminal-text.js';
 
 function helpText(): string {
   const width = Math.max(...commandGroups.map((g) => g.name.length));
@@ -19,27 +20,30 @@ function helpText(): string {
 }
 
 /** Runs one CLI invocation and returns the exit code: 0 done, 1 failed, 2 wrong usage or configuration. */
-export async function runCli(argv: string[], io: Pick<CommandContext, 'out' | 'err'>, open?: () => Promise<Deps>): Promise<number> {
+export async function runCli(argv: string[], raw: Pick<CommandContext, 'out' | 'err'>, open?: () => Promise<Deps>): Promise<number> {
   const json = argv.includes('--json');
+  const io = humanOutput(raw, json);
   const args = argv.filter((a) => a !== '--json');
   const [name, ...rest] = args;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
-    io.out(helpText());
+    io.outLines(helpText());
     return name ? 0 : 2;
   }
   const group = commandGroups.find((g) => g.name === name);
   if (!group) {
-    io.err(`unknown command "${name}"\n\n${helpText()}`);
+    io.err(`unknown command "${name}"`);
+    io.errLines(`\n${helpText()}`);
     return 2;
   }
   if (rest.includes('--help') || rest.includes('-h')) {
-    io.out(`usage: portal-provisioning ${group.usage}`);
+    io.outLines(`usage: portal-provisioning ${group.usage}`);
     return 0;
   }
   let deps: Deps | undefined;
   const ctx: CommandContext = {
     json,
-    ...io,
+    out: io.out,
+    err: io.err,
     deps: async () => {
       if (deps) return deps;
       if (open) deps = await open();
@@ -55,7 +59,8 @@ export async function runCli(argv: string[], io: Pick<CommandContext, 'out' | 'e
     return await group.run(rest, ctx);
   } catch (err) {
     if (err instanceof UsageError) {
-      io.err(`${err.message}\nusage: portal-provisioning ${group.usage}`);
+      io.err(err.message);
+      io.errLines(`usage: portal-provisioning ${group.usage}`);
       return 2;
     }
     if (err instanceof ConfigError) {
@@ -63,7 +68,7 @@ export async function runCli(argv: string[], io: Pick<CommandContext, 'out' | 'e
       return 2;
     }
     if (err instanceof CommandFailure) {
-      if (json) io.out(JSON.stringify({ error: err.message }));
+      if (json) raw.out(JSON.stringify({ error: err.message }));
       io.err(`error: ${err.message}`);
       return 1;
     }
@@ -72,4 +77,21 @@ export async function runCli(argv: string[], io: Pick<CommandContext, 'out' | 'e
   } finally {
     if (deps && !open) await deps.database.close();
   }
+}
+
+/**
+ * The one place human-readable output is made terminal-safe: every line a command prints (its `out` without
+ * --json, and all of `err`) has its control characters shown as escapes, so text that came from Entra or
+ * N-central cannot drive the operator's terminal. --json output is left exact (JSON.stringify escapes C0).
+ * The program's own multi-line texts (help, usage) are printed line by line through `outLines`/`errLines`.
+ */
+function humanOutput(raw: Pick<CommandContext, 'out' | 'err'>, json: boolean) {
+  const out = (line: string) => raw.out(json ? line : terminalSafe(line));
+  const err = (line: string) => raw.err(terminalSafe(line));
+  return {
+    out,
+    err,
+    outLines: (text: string) => text.split('\n').forEach(out),
+    errLines: (text: string) => text.split('\n').forEach(err),
+  };
 }

@@ -66,8 +66,16 @@ export function scrubSecrets(text: string, secrets: Iterable<string>): string {
   for (const secret of secrets) {
     if (secret.length >= 8) clean = clean.split(secret).join('[redacted]');
   }
-  return clean.replace(/eyJ[\w-]{4,}\.[\w-]+\.[\w-]*/g, '[redacted]');
+  return clean.replace(JWT_SHAPED, '[redacted]');
 }
+
+/**
+ * A JWT (its header starts `{"` → `eyJ`). The lookbehind starts a match only where a token starts: unanchored,
+ * `eyJeyJeyJ…` was retried at every `eyJ` and scanned to the end each time, quadratic in the answer's length.
+ * Each segment is taken whole through a lookahead and a backreference (an atomic group), so a segment without
+ * its dot fails at once instead of being given back one character at a time.
+ */
+export const JWT_SHAPED = /(?<![\w-])eyJ(?=([\w-]{4,}))\1\.(?=([\w-]+))\2\.[\w-]*/g;
 
 function parseJson(text: string): { ok: true; value: unknown } | { ok: false; value: null } {
   if (text.trim() === '') return { ok: true, value: null };

@@ -8,9 +8,9 @@ import type { CredentialVerifier } from './verify-service.js';
 
 const REALM = 'portal-provisioning';
 /** RFC 6750 §2.1: `Bearer` then a b64token. */
-const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
+export const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
 /** The per-tenant Tenant URL form; its tenant must be the credential's (the credential alone decides the tenant). */
-const TENANT_PATH = /^\/scim\/v2\/tenants\/([^/?#]+)/i;
+export const TENANT_PATH = /^\/scim\/v2\/tenants\/([^/?#]+)/i;
 
 function unauthorized(detail: string, error: 'invalid_token' | undefined): HttpFailure {
   // RFC 6750 §3.1: a request without credentials gets a bare challenge, a bad credential `error="invalid_token"`.

@@ -19,7 +19,8 @@ import { csvHeader, csvLine, ndjsonLine } from './stored-entry.js';
 const Uuid = Type.String({ pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$' });
 // RFC 3339 with an explicit offset, so "from" never depends on the server's time zone.
 const Instant = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,6})?)?(Z|[+-]\\d{2}:\\d{2})$' });
-const Text = Type.String({ minLength: 1, maxLength: 512 });
+// PostgreSQL text cannot hold NUL (it refuses the query with an error), and no stored value contains one: 400.
+const Text = Type.String({ minLength: 1, maxLength: 512, pattern: '^[^\\u0000]*$' });
 
 const FilterFields = {
   from: Type.Optional(Instant),

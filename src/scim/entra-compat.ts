@@ -4,6 +4,12 @@ import { ENTERPRISE_USER_SCHEMA, isCustomExtension, isReadOnly, leafOf, resolveP
 
 export const PATCH_OP_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
 
+/**
+ * The longest PATCH path (or path-less attribute key) accepted: far above any path of the User schema with a
+ * value filter, and it keeps the path parsing of one operation small (README, "Limits").
+ */
+export const MAX_PATCH_PATH_LENGTH = 512;
+
 /** A PATCH operation after normalisation: lower-case op, canonical path, values of the schema's types. */
 export interface NormalisedOperation {
   op: 'add' | 'replace' | 'remove';
@@ -40,6 +46,7 @@ export function normaliseEntraPatch(body: unknown, maxOperations = Number.POSITI
       if (op === 'remove') throw noTarget('A "remove" operation needs a path.');
       if (!isObject(raw['value'])) throw invalidSyntax(`A "${op}" without a path needs an object value.`);
       for (const [key, value] of Object.entries(raw['value'])) {
+        if (key.length > MAX_PATCH_PATH_LENGTH) throw invalidPath(`An attribute name is longer than ${MAX_PATCH_PATH_LENGTH} characters.`);
         // An extension's URN as a key, enterprise or custom: one operation per attribute inside it.
         const isEnterprise = key.toLowerCase() === ENTERPRISE_USER_SCHEMA.toLowerCase();
         if ((isEnterprise || isCustomExtension(key)) && isObject(value)) {
@@ -51,13 +58,17 @@ export function normaliseEntraPatch(body: unknown, maxOperations = Number.POSITI
       continue;
     }
     if (typeof path !== 'string') throw invalidPath('"path" must be a string.');
+    if (path.length > MAX_PATCH_PATH_LENGTH) throw invalidPath(`"path" is longer than ${MAX_PATCH_PATH_LENGTH} characters.`);
     pushOperation(out, op, path, raw['value'], 'value' in raw);
   }
   return out;
 }
 
-/** `attr[filter].sub` → its parts; the filter's text is kept, with attribute names and `type` values canonicalised. */
-const VALUE_PATH = /^([^[\]]+)\[(.+)\](?:\.([A-Za-z$][\w]*))?$/;
+/**
+ * `attr[filter].sub` → its parts; the filter's text is kept, with attribute names and `type` values canonicalised.
+ * Anchored at both ends with a bracket-free head, so one pass decides it (test/security/regex-linear.test.ts).
+ */
+export const VALUE_PATH = /^([^[\]]+)\[(.+)\](?:\.([A-Za-z$][\w]*))?$/;
 
 function pushOperation(out: NormalisedOperation[], op: 'add' | 'replace' | 'remove', rawPath: string, value: unknown, hasValue: boolean): void {
   const match = VALUE_PATH.exec(rawPath);
@@ -129,11 +140,17 @@ function coerceElement(def: AttributeDef, el: Record<string, unknown>, path: str
 }
 
 /**
+ * An attribute name, its operator and a quoted value inside a value filter. The lookbehind lets a match start
+ * only where a name starts: unanchored, `[A-Za-z$]\w*` was retried inside every name, quadratic in its length.
+ */
+export const VALUE_FILTER_COMPARISON = /(?<![\w$])([A-Za-z$]\w*)(\s+)(eq|ne|co|sw|ew|gt|ge|lt|le|pr)\b(\s*)("(?:[^"\\]|\\.)*")?/gi;
+
+/**
  * Canonicalises sub-attribute names inside a PATCH path filter, and a boolean sub-attribute's "True"/"False"
  * to JSON true/false so `roles[primary eq "True"]` finds the stored `primary: true` instead of adding another.
  */
-function canonicaliseFilter(filter: string, attribute: AttributeDef): string {
-  return filter.replace(/([A-Za-z$][\w]*)(\s+)(eq|ne|co|sw|ew|gt|ge|lt|le|pr)\b(\s*)("(?:[^"\\]|\\.)*")?/gi, (m, name: string, s1: string, op: string, s2: string, value: string | undefined) => {
+export function canonicaliseFilter(filter: string, attribute: AttributeDef): string {
+  return filter.replace(VALUE_FILTER_COMPARISON, (m, name: string, s1: string, op: string, s2: string, value: string | undefined) => {
     const sub = attribute.subAttributes?.find((x) => x.name.toLowerCase() === name.toLowerCase());
     if (!sub) {
       if (/^(and|or|not)$/i.test(name)) return m;

@@ -33,24 +33,38 @@ export function parseFilter(text: string, maxLength = MAX_FILTER_LENGTH): Filter
   }
 }
 
+/**
+ * A quoted string or a run outside quotes. The closing quote is optional: with it required, every opening quote
+ * of an unclosed `"\"\"\"…` was scanned to the end of the text, quadratic in its length; an unclosed string
+ * is kept as it is and refused by the parser.
+ */
+export const QUOTED_OR_PLAIN = /("(?:[^"\\]|\\.)*"?)|([^"]+)/g;
+
 /** Applies `fn` to the parts of `text` outside double-quoted strings. */
 function outsideQuotes(text: string, fn: (part: string) => string): string {
-  return text.replace(/("(?:[^"\\]|\\.)*")|([^"]+)/g, (_m, quoted: string | undefined, plain: string | undefined) =>
+  return text.replace(QUOTED_OR_PLAIN, (_m, quoted: string | undefined, plain: string | undefined) =>
     quoted ?? fn(plain ?? ''),
   );
 }
 
-function quoteBareValues(text: string): string {
+/** An operator and the unquoted value after it; the value cannot contain the space the operator needs. */
+export const BARE_VALUE = /\b(eq|ne|co|sw|ew|gt|ge|lt|le)(\s+)([^\s()[\]"]+)/gi;
+/** A JSON literal that stays unquoted (anchored, one pass). */
+export const JSON_LITERAL = /^(true|false|null|-?\d+(\.\d+)?([eE][+-]?\d+)?)$/;
+
+export function quoteBareValues(text: string): string {
   return outsideQuotes(text, (part) =>
-    part.replace(/\b(eq|ne|co|sw|ew|gt|ge|lt|le)(\s+)([^\s()[\]"]+)/gi, (m, op: string, space: string, value: string) =>
-      /^(true|false|null|-?\d+(\.\d+)?([eE][+-]?\d+)?)$/.test(value) ? m : `${op}${space}${JSON.stringify(value)}`,
-    ),
+    part.replace(BARE_VALUE, (m, op: string, space: string, value: string) => (JSON_LITERAL.test(value) ? m : `${op}${space}${JSON.stringify(value)}`)),
   );
 }
 
-const VALUE_PATH_SUB = /([A-Za-z][\w:.$-]*)\[([^[\]]*)\]\.([A-Za-z$][\w]*)\s+(?:(pr)\b|(eq|ne|co|sw|ew|gt|ge|lt|le)\s+("(?:[^"\\]|\\.)*"|[^\s()]+))/gi;
+/**
+ * `attr[inner].sub op value`. The lookbehind lets a match start only where a name starts: unanchored, the name
+ * pattern was retried inside every long name, quadratic in its length.
+ */
+export const VALUE_PATH_SUB = /(?<![\w:.$-])([A-Za-z][\w:.$-]*)\[([^[\]]*)\]\.([A-Za-z$][\w]*)\s+(?:(pr)\b|(eq|ne|co|sw|ew|gt|ge|lt|le)\s+("(?:[^"\\]|\\.)*"|[^\s()]+))/gi;
 
-function rewriteValuePathSubAttribute(text: string): string {
+export function rewriteValuePathSubAttribute(text: string): string {
   return text.replace(VALUE_PATH_SUB, (_m, attr: string, inner: string, sub: string, pr: string | undefined, op: string | undefined, value: string | undefined) =>
     pr ? `${attr}[(${inner}) and ${sub} pr]` : `${attr}[(${inner}) and ${sub} ${op ?? 'eq'} ${value ?? ''}]`,
   );

@@ -1,4 +1,5 @@
 import { invalidValue } from './errors.js';
+import { MAX_ATTRIBUTE_NAME_LENGTH } from './representation.js';
 import { resolvePath } from './user-schema.js';
 
 /** Paging limits, stated in /ServiceProviderConfig as filter.maxResults. */
@@ -42,6 +43,10 @@ export function parseListParams(query: ListQuery): ListParams {
   const count = Math.min(MAX_COUNT, Math.max(0, integer(query.count, 'count') ?? DEFAULT_COUNT));
   const sortByText = text(query.sortBy, 'sortBy');
   let sortBy: SortColumn | undefined;
+  // No attribute path is this long; refusing early keeps a huge value out of the parse and the error detail.
+  if (sortByText !== undefined && sortByText.length > MAX_ATTRIBUTE_NAME_LENGTH) {
+    throw invalidValue(`"sortBy" must name a sortable attribute, in at most ${MAX_ATTRIBUTE_NAME_LENGTH} characters.`);
+  }
   if (sortByText) {
     const resolved = resolvePath(sortByText);
     const leaf = resolved?.sub ?? resolved?.attribute;

@@ -55,16 +55,35 @@ export interface Projection {
   excluded: string[] | undefined;
 }
 
+/**
+ * Bounds on `attributes`/`excludedAttributes`: the User schema has under 100 attribute paths, so a longer list
+ * mostly repeats names; refusing it keeps the parse work of one request small (README, "Limits").
+ */
+export const MAX_PROJECTION_ATTRIBUTES = 200;
+/** Longer than any attribute path of the schema (the enterprise URN plus `manager.displayName`). */
+export const MAX_ATTRIBUTE_NAME_LENGTH = 256;
+
 const splitList = (value: string | undefined, name: string): string[] | undefined => {
   if (value === undefined || value.trim() === '') return undefined;
-  const paths = value.split(',').map((p) => p.trim()).filter(Boolean);
-  return paths.map((p) => {
+  const canonical = new Set<string>();
+  let named = 0;
+  for (let start = 0; start <= value.length; ) {
+    const comma = value.indexOf(',', start);
+    const end = comma < 0 ? value.length : comma;
+    const p = value.slice(start, end).trim();
+    start = end + 1;
+    if (p === '') continue;
+    // invalidValue: the parameter's value is not one this server accepts (RFC 7644 §3.12), as for an unknown name.
+    if (++named > MAX_PROJECTION_ATTRIBUTES) throw invalidValue(`"${name}" may name at most ${MAX_PROJECTION_ATTRIBUTES} attributes.`);
+    if (p.length > MAX_ATTRIBUTE_NAME_LENGTH) throw invalidValue(`"${name}" names an attribute longer than ${MAX_ATTRIBUTE_NAME_LENGTH} characters.`);
     const resolved = resolvePath(p);
     if (!resolved) throw invalidValue(`"${name}" names an unknown attribute "${p}".`);
-    return resolved.canonical;
-  });
+    canonical.add(resolved.canonical);
+  }
+  return [...canonical];
 };
 
+/** Reads `attributes`/`excludedAttributes`: names resolved to canonical paths, duplicates removed, the list capped. */
 export function parseProjection(query: { attributes?: string | undefined; excludedAttributes?: string | undefined }): Projection {
   return {
     attributes: splitList(query.attributes, 'attributes'),
@@ -74,23 +93,34 @@ export function parseProjection(query: { attributes?: string | undefined; exclud
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
+interface Located {
+  ext: string | undefined;
+  attr: string;
+  sub: string | undefined;
+}
+
 /**
- * Splits a canonical path into the container key (core or extension) and the attribute/sub names. A custom
- * extension's URN and names are matched to the stored keys ignoring case (RFC 7644 §3.10).
+ * Splits a canonical path, once per request, into the container key (core or extension) and the attribute/sub
+ * names. A custom extension's URN and names are matched to each resource's stored keys ignoring case (RFC 7644
+ * §3.10), so its locator reads the resource; the schema's own paths are fixed.
  */
-function locate(path: string, resource: Record<string, unknown>): { ext: string | undefined; attr: string; sub: string | undefined } {
+function locator(path: string): (resource: Record<string, unknown>) => Located {
   const custom = path.startsWith(`${ENTERPRISE_USER_SCHEMA}:`) ? undefined : resolvePath(path);
   if (custom?.custom) {
-    const ext = storedKey(resource, custom.schema);
-    const container = resource[ext];
-    const attr = storedKey(container, custom.attribute.name);
-    const value = isObject(container) ? container[attr] : undefined;
-    return { ext, attr, sub: custom.sub ? storedKey(value, custom.sub.name) : undefined };
+    const { schema, attribute, sub } = custom;
+    return (resource) => {
+      const ext = storedKey(resource, schema);
+      const container = resource[ext];
+      const attr = storedKey(container, attribute.name);
+      const value = isObject(container) ? container[attr] : undefined;
+      return { ext, attr, sub: sub ? storedKey(value, sub.name) : undefined };
+    };
   }
   const ext = path.startsWith(`${ENTERPRISE_USER_SCHEMA}:`) ? ENTERPRISE_USER_SCHEMA : undefined;
   const local = ext ? path.slice(ext.length + 1) : path;
   const [attr = '', sub] = local.split('.');
-  return { ext, attr, sub };
+  const fixed: Located = { ext, attr, sub };
+  return () => fixed;
 }
 
 const storedKey = (container: unknown, name: string): string => {
@@ -98,8 +128,7 @@ const storedKey = (container: unknown, name: string): string => {
   return (isObject(container) ? Object.keys(container).find((k) => k.toLowerCase() === lower) : undefined) ?? name;
 };
 
-function copyPath(from: Record<string, unknown>, to: Record<string, unknown>, path: string): void {
-  const { ext, attr, sub } = locate(path, from);
+function copyPath(from: Record<string, unknown>, to: Record<string, unknown>, { ext, attr, sub }: Located): void {
   const source = ext ? from[ext] : from;
   if (!isObject(source) || source[attr] === undefined) return;
   let target = to;
@@ -118,8 +147,7 @@ function copyPath(from: Record<string, unknown>, to: Record<string, unknown>, pa
   }
 }
 
-function removePath(resource: Record<string, unknown>, path: string): void {
-  const { ext, attr, sub } = locate(path, resource);
+function removePath(resource: Record<string, unknown>, { ext, attr, sub }: Located): void {
   if (attr === 'id' && !ext) return; // returned "always" (RFC 7643 §4.1)
   const container = ext ? resource[ext] : resource;
   if (!isObject(container)) return;
@@ -134,16 +162,33 @@ function removePath(resource: Record<string, unknown>, path: string): void {
   }
 }
 
+/** A projection compiled once per request and applied to each resource of the answer. */
+export type CompiledProjection = (resource: Record<string, unknown>) => Record<string, unknown>;
+
+/**
+ * Compiles `attributes` (or, without it, `excludedAttributes`) into one function: the paths are located once
+ * and duplicates dropped, so a list answer costs one pass per resource over at most the schema's paths.
+ */
+export function compileProjection(attributes: readonly string[] | undefined, excluded: readonly string[] | undefined): CompiledProjection {
+  if (attributes) {
+    const paths = [...new Set(attributes)].map(locator);
+    return (resource) => {
+      const out: Record<string, unknown> = { schemas: resource['schemas'], id: resource['id'] };
+      for (const locate of paths) copyPath(resource, out, locate(resource));
+      return out;
+    };
+  }
+  if (excluded) {
+    const paths = [...new Set(excluded)].map(locator);
+    return (resource) => {
+      const out = structuredClone(resource);
+      for (const locate of paths) removePath(out, locate(out));
+      return out;
+    };
+  }
+  return (resource) => resource;
+}
+
 export function project(resource: Record<string, unknown>, projection: Projection): Record<string, unknown> {
-  if (projection.attributes) {
-    const out: Record<string, unknown> = { schemas: resource['schemas'], id: resource['id'] };
-    for (const path of projection.attributes) copyPath(resource, out, path);
-    return out;
-  }
-  if (projection.excluded) {
-    const out = structuredClone(resource);
-    for (const path of projection.excluded) removePath(out, path);
-    return out;
-  }
-  return resource;
+  return compileProjection(projection.attributes, projection.excluded)(resource);
 }

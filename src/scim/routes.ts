@@ -19,6 +19,9 @@ type Method = (typeof ALL_METHODS)[number];
 const unauthorized = (detail: string) =>
   new HttpFailure({ status: 401, reason: 'unauthorized', detail, headers: { 'www-authenticate': 'Bearer' } });
 
+/** Where the resource part of a SCIM URL starts: each attempt is a fixed word after a slash (linear). */
+export const RESOURCE_SEGMENT = /\/(Users|ServiceProviderConfig|ResourceTypes|Schemas)(\/|$)/i;
+
 const single = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
 const header = (request: FastifyRequest, name: string): string | undefined => single(request.headers[name]);
 
@@ -53,7 +56,7 @@ export async function scimRoutes(app: FastifyInstance, options: ScimRoutesOption
   const baseUrl = (request: FastifyRequest): string => {
     const origin = options.publicBaseUrl ?? `${request.protocol}://${request.host}`;
     const path = request.url.split('?')[0] ?? '';
-    const marker = path.search(/\/(Users|ServiceProviderConfig|ResourceTypes|Schemas)(\/|$)/i);
+    const marker = path.search(RESOURCE_SEGMENT);
     return `${origin}${marker >= 0 ? path.slice(0, marker) : path}`;
   };
 

@@ -28,7 +28,7 @@ import { compileFilter, parseFilter, userNameEquality } from './filter.js';
 import type { ListParams } from './list.js';
 import { applyPatch } from './patch.js';
 import { checkIfMatch, notModified } from './preconditions.js';
-import { etagOf, managerIdOf, project, renderUser, type Projection } from './representation.js';
+import { compileProjection, etagOf, managerIdOf, project, renderUser, type Projection } from './representation.js';
 import { checkUserDocument, type AccountFields, type UserDocument } from './user-resource.js';
 
 /** Who asks and where answers point: built by the routes from the principal and the request. */
@@ -151,7 +151,8 @@ export class ScimUserService {
       });
       if (rows.length === 1 && rows[0]) Object.assign(target, targetOf(rows[0]));
       const managerNames = await this.managerNames(db, call.tenantId, rows);
-      const resources = rows.map((row) => project(renderUser(row, call.usersUrl, managerNames), projection));
+      const shape = compileProjection(projection.attributes, projection.excluded);
+      const resources = rows.map((row) => shape(renderUser(row, call.usersUrl, managerNames)));
       // Entra's Test Connection is a userName lookup of a random value that finds nobody.
       const operation: Operation = lookup !== undefined && total === 0 ? 'Test connection' : 'Query';
       return { result: { total, resources }, status: 200, operation, changes: null };

@@ -213,7 +213,8 @@ export function resolvePath(path: string): ResolvedPath | undefined {
     const custom = CUSTOM_EXTENSION_PATH.exec(path);
     if (custom?.[1] && custom[2] !== undefined) return resolveCustom(custom[1], custom[2]);
   }
-  const [head, subName, ...more] = rest.split('.');
+  // At most three parts: a third already makes the path invalid, and a path of a million dots costs nothing.
+  const [head, subName, ...more] = rest.split('.', 3);
   if (!head || more.length > 0) return undefined;
   const defs = schema === CORE_USER_SCHEMA ? [...CORE_ATTRIBUTES, META_ATTRIBUTE] : ENTERPRISE_ATTRIBUTES;
   let attribute = find(defs, head);

@@ -87,6 +87,12 @@ const PROTO_KEYS = ['__proto__', 'constructor', 'prototype', 'toString', 'hasOwn
 const READONLY_PATHS = ['id', 'meta', 'meta.created', 'meta.lastModified', 'meta.location', 'meta.version', 'meta.resourceType', 'ID', 'Meta.Created'];
 const UNKNOWN_PATHS = ['nosuch', 'name.nosuch', 'emails[nosuch eq "x"].value', 'urn:nosuch:Thing:attr', 'password', 'groups', '__proto__', 'constructor.prototype', 'name.__proto__.polluted', 'emails[type eq "work"].value.deeper', 'emails[', ']', '', ' '];
 
+/**
+ * Shapes that make a backtracking regex, a parser or a per-item loop work per character (issue 15): each is
+ * repeated to the length a case asks for, up to the body limit, in every string position of every route family.
+ */
+const LONG_UNITS = ['a', 'a ', ' ', '"\\', '\\"', 'emails[', '].a', 'a[].b ', 'eyJ', 'eyJaaaa.', '0', '1', '.', ',', 'userName,', 'emails.value,', '(', '[', 'type eq "work" and ', 'a eq b ', '+00', 'W/"1",', '\u001b[', '\u009b', 'é', '%', '=', 'ppadm_'];
+
 /** Percent-encodes every byte of the UTF-8 form (lone surrogates become U+FFFD instead of throwing). */
 const enc = (text: string): string =>
   [...Buffer.from(text, 'utf8')].map((b) => (/[A-Za-z0-9\-_.~]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : `%${b.toString(16).padStart(2, '0').toUpperCase()}`)).join('');
@@ -94,8 +100,42 @@ const enc = (text: string): string =>
 export class FuzzGenerator {
   private readonly next: () => number;
 
-  constructor(readonly seed: number, private readonly ctx: FuzzContext) {
+  constructor(
+    readonly seed: number,
+    private readonly ctx: FuzzContext,
+    /** BODY_LIMIT_BYTES of the service: long bodies are sized to stay just under it. */
+    private readonly bodyLimitBytes = 1024 * 1024,
+  ) {
     this.next = random(seed);
+  }
+
+  /** One of the long shapes, repeated to one of a few sizes up to `max` characters. */
+  private longText(max: number): string {
+    const size = Math.min(max, this.pick([1_000, 10_000, 100_000, 1_000_000]));
+    const unit = this.pick(LONG_UNITS);
+    return unit.repeat(Math.ceil(size / unit.length)).slice(0, size);
+  }
+
+  /** A JSON body around a long text, halved until it fits under the body limit (JSON escaping may grow it). */
+  private longBody(make: (text: string) => unknown, limit = this.bodyLimitBytes - 1024): Buffer {
+    let text = this.longText(limit);
+    let body = Buffer.from(JSON.stringify(make(text)));
+    while (body.length > limit && text.length > 1) {
+      text = text.slice(0, Math.floor(text.length / 2));
+      body = Buffer.from(JSON.stringify(make(text)));
+    }
+    return body;
+  }
+
+  /** A long text percent-encoded for a URL, kept under MAX_HEADER_BYTES with the other headers (16 KiB). */
+  private longQuery(limit = 12_000): string {
+    let text = this.longText(limit);
+    let encoded = enc(text);
+    while (encoded.length > limit && text.length > 1) {
+      text = text.slice(0, Math.floor(text.length / 2));
+      encoded = enc(text);
+    }
+    return encoded;
   }
 
   private int(n: number): number {
@@ -258,7 +298,9 @@ export class FuzzGenerator {
       case 10: {
         const headers: Record<string, string> = { ...this.scim(), 'content-type': this.pick(['text/plain', 'application/xml', 'multipart/form-data; boundary=x', 'application/x-www-form-urlencoded', 'application/scim+json; charset=latin1', '', 'application/json, text/html', '*/*']) };
         if (this.chance(0.3)) headers['if-match'] = this.pick(['W/"0"', '*', 'garbage', '"1"', 'W/"99999999999999999999"']);
-        return { family: 'scim', kind: 'content type and preconditions', method: this.pick(['POST', 'PUT', 'PATCH']), target: `${base}/Users${this.chance(0.5) ? `/${id}` : ''}`, headers, write: true, body: Buffer.from(JSON.stringify(this.hostileUser())) };
+        // A PUT onto the seed user takes a break other than its own userName (hostileUser(true)), as in case 7.
+        const method = this.pick(['POST', 'PUT', 'PATCH']);
+        return { family: 'scim', kind: 'content type and preconditions', method, target: `${base}/Users${this.chance(0.5) ? `/${id}` : ''}`, headers, write: true, body: Buffer.from(JSON.stringify(this.hostileUser(method === 'PUT'))) };
       }
       default: {
         const path = this.pick(['/ServiceProviderConfig', '/ResourceTypes/Group', `/ResourceTypes/${enc(this.pick(ODD))}`, '/Schemas/urn:nosuch', '/Groups', '/Bulk', '/Me', '/Users/.search', '/ResourceTypes/User']);
@@ -342,9 +384,104 @@ export class FuzzGenerator {
     return { family: 'operations', kind: 'operations', method, target, headers, write: method !== 'GET', body: method === 'GET' ? undefined : this.breakJson({ a: 1 }) };
   }
 
+  /** Long inputs in each string position of each route family: the class of finding 1 of issue 15. */
+  private longCase(): FuzzCase {
+    const base = this.usersTarget();
+    const id = this.ctx.userId;
+    const readOnlyLast = { op: 'replace', path: 'meta.created', value: 'x' };
+    switch (this.int(12)) {
+      case 0: {
+        // PATCH paths and attribute keys: the value-path parser and the filter canonicaliser see them.
+        const shape = this.int(6);
+        const body = this.longBody((t) => {
+          const first =
+            shape === 0 ? { op: 'replace', path: `emails[${t}]`, value: 'x' }
+            : shape === 1 ? { op: 'replace', path: t, value: 'x' }
+            : shape === 2 ? { op: 'add', path: `emails[type eq "${t}"].value`, value: 'x' }
+            : shape === 3 ? { op: 'remove', path: `emails[${t}].value` }
+            : shape === 4 ? { op: 'replace', value: { [t]: 'x' } }
+            : { op: 'replace', path: this.pick(['displayName', 'emails', 'name.givenName', 'active', 'manager']), value: t };
+          return { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [first, readOnlyLast] };
+        });
+        return { family: 'scim', kind: 'long PATCH', method: 'PATCH', target: `${base}/Users/${id}`, headers: this.scim(), write: true, body };
+      }
+      case 1:
+      case 2: {
+        // A SearchRequest body: filter, attributes (string or array), excludedAttributes, sortBy, sortOrder, startIndex, count.
+        const field = this.pick(['filter', 'attributes', 'attributes[]', 'excludedAttributes', 'excludedAttributes[]', 'sortBy', 'sortOrder', 'startIndex', 'count']);
+        const body = this.longBody((t) => {
+          const name = field.replace('[]', '');
+          const value = field.endsWith('[]') ? t.split(',').slice(0, 70_000) : t;
+          return { schemas: ['urn:ietf:params:scim:api:messages:2.0:SearchRequest'], [name]: value, count: this.pick([1, 1000]) };
+        });
+        return { family: 'scim', kind: `long search ${field}`, method: 'POST', target: `${base}/Users/.search`, headers: this.scim(), write: false, body };
+      }
+      case 3: {
+        const param = this.pick(['filter', 'attributes', 'excludedAttributes', 'sortBy', 'sortOrder', 'startIndex', 'count']);
+        const one = this.chance(0.3);
+        const target = one ? `${base}/Users/${id}?${this.pick(['attributes', 'excludedAttributes'])}=${this.longQuery()}` : `${base}/Users?${param}=${this.longQuery()}`;
+        return { family: 'scim', kind: `long query ${one ? 'attributes of one user' : param}`, method: 'GET', target, headers: this.scim(), write: false };
+      }
+      case 4: {
+        // Creates and replaces stay hostile (hostileUser breaks a required attribute); the long text is extra.
+        const put = this.chance(0.4);
+        const field = this.pick(['externalId', 'displayName', 'title', 'nickName', 'emails', 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User', 'schemas']);
+        const user = this.hostileUser(put) as Record<string, unknown>;
+        const body = this.longBody((t) => ({
+          ...user,
+          [field]: field === 'emails' ? [{ type: 'work', value: t }] : field === 'schemas' ? [t] : field.startsWith('urn:') ? { manager: { value: t } } : t,
+        }));
+        return { family: 'scim', kind: `long ${put ? 'PUT' : 'create'} ${field}`, method: put ? 'PUT' : 'POST', target: put ? `${base}/Users/${id}` : `${base}/Users`, headers: this.scim(), write: true, body };
+      }
+      case 5: {
+        // Headers that reach a parser: If-Match / If-None-Match lists and the request id (under MAX_HEADER_BYTES).
+        const name = this.pick(['if-match', 'if-none-match', 'client-request-id', 'x-request-id']);
+        const method = this.pick(['GET', 'PATCH']);
+        const headers = { ...this.scim(), [name]: this.longText(8_000).replace(/[^\x20-\x7e]/g, 'a') };
+        return { family: 'scim', kind: `long header ${name}`, method, target: `${base}/Users/${id}`, headers, write: method === 'PATCH', body: method === 'PATCH' ? Buffer.from(JSON.stringify(this.patchBody())) : undefined };
+      }
+      case 6: {
+        // The token endpoint's own body limit is 8 KiB: long values up to it, in each form field and in Basic.
+        const field = this.pick(['grant_type', 'client_id', 'client_secret', 'scope', 'basic']);
+        const text = this.longText(7_000);
+        const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
+        const fields: Record<string, string> = { grant_type: 'client_credentials', client_id: 'nosuch', client_secret: 'x' };
+        if (field === 'basic') headers['authorization'] = `Basic ${this.chance(0.5) ? Buffer.from(`${text}:${text}`).toString('base64').slice(0, 12_000) : text.replace(/[^\x21-\x7e]/g, 'A')}`;
+        else fields[field] = text;
+        let body = Buffer.from(new URLSearchParams(field === 'basic' ? { grant_type: 'client_credentials' } : fields).toString());
+        if (body.length > 8 * 1024) body = body.subarray(0, 8 * 1024);
+        return { family: 'oauth', kind: `long token ${field}`, method: 'POST', target: '/oauth2/token', headers, body, write: true };
+      }
+      case 7: {
+        const q = this.pick(['from', 'to', 'tenant', 'outcome', 'operation', 'userName', 'externalId', 'userId', 'requestId', 'cursor', 'limit', 'format']);
+        const path = this.pick(['/admin/v1/provisioning-logs', '/admin/v1/provisioning-logs/export', '/admin/v1/provisioning-logs/summary']);
+        return { family: 'admin', kind: `long log query ${q}`, method: 'GET', target: `${path}?${q}=${this.longQuery()}`, headers: this.admin(), write: false };
+      }
+      case 8: {
+        // N-central settings: a token that is an object (no coercion makes it text) keeps every write refused whatever the long field holds.
+        const field = this.pick(['url', 'caPem', 'syncTime', 'timeZone', 'portalClientId', 'deviceSync']);
+        const [method, target] = this.pick([['PUT', '/admin/v1/ncentral/connection'], ['PATCH', '/admin/v1/ncentral/connection'], ['POST', '/admin/v1/ncentral/customers/1/match']] as const);
+        const body = this.longBody((t) => ({ url: 'https://ncentral.example.test', token: {}, [field]: t }));
+        return { family: 'admin', kind: `long ncentral ${field}`, method, target, headers: this.admin(), write: true, body };
+      }
+      case 9: {
+        const field = this.pick(['token', 'next', 'csrf', 'tenant', 'q']);
+        const text = this.longText(this.bodyLimitBytes / 4);
+        const post = field !== 'q';
+        const target = post ? this.pick(['/console/sign-in/token', '/console/sign-out', '/console/tenants']) : `/console/${this.pick(['users', 'logs'])}?${this.pick(['q', 'userName', 'from', 'to', 'operation'])}=${this.longQuery()}`;
+        return { family: 'console', kind: `long console ${field}`, method: post ? 'POST' : 'GET', target, headers: { 'content-type': 'application/x-www-form-urlencoded' }, write: post, body: post ? Buffer.from(`${field}=${enc(text)}`.slice(0, this.bodyLimitBytes - 1024)) : undefined };
+      }
+      default: {
+        const target = this.pick([`/healthz?x=${this.longQuery()}`, `/.well-known/jwks.json?kid=${this.longQuery()}`, `/${this.longQuery(8_000)}`, `/scim/v2/tenants/${this.longQuery(8_000)}/Users`, `/scim/v2/Users/${this.longQuery(8_000)}`]);
+        return { family: 'operations', kind: 'long path or query', method: 'GET', target, headers: target.startsWith('/scim') ? this.scim() : {}, write: false };
+      }
+    }
+  }
+
   /** The next case; families weighted toward SCIM, the surface Entra (and any attacker holding its URL) hits. */
   nextCase(): FuzzCase {
     const roll = this.next();
+    if (roll < 0.08) return this.longCase();
     if (roll < 0.5) return this.scimCase();
     if (roll < 0.62) return this.oauthCase();
     if (roll < 0.8) return this.adminCase();

@@ -1,5 +1,7 @@
 import { Agent, request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Contract, sharedContract } from '../helpers/contract.js';
 import type { ServiceProcess } from '../helpers/process.js';
 import { FuzzGenerator, random, type FuzzCase, type FuzzContext } from './fuzz-cases.js';
@@ -21,7 +23,24 @@ export interface FuzzReport {
   slowestSlowBodyMs: number;
   databaseUnchanged: boolean;
   durationMs: number;
+  /** /healthz stopped answering: the run was cut short. */
+  frozen: boolean;
+  /** The service's largest event-loop delay seen during the run (prom-client, perf_hooks.monitorEventLoopDelay). */
+  longestEventLoopBlockMs: number;
+  eventLoopScrapes: number;
+  /** The slowest answer to the /healthz probe sent every 100 ms on a connection of its own. */
+  slowestHealthzMs: number;
+  healthzProbes: number;
+  /** The slowest fuzz requests, as `ms method target (kind)`. */
+  slowestRequests: string[];
 }
+
+/** Issue 15: one request must not hold the event loop (or keep /healthz waiting) longer than this. */
+export const BLOCK_LIMIT_MS = 250;
+const PROBE_EVERY_MS = 100;
+/** A /healthz unanswered this long means the service is frozen: the run stops sending and reports it. */
+const FROZEN_AFTER_MS = 15_000;
+const SCRAPE_EVERY_MS = 500;
 
 interface Answer {
   status: number;
@@ -156,7 +175,7 @@ export async function runFuzz(options: {
   const log = options.log ?? (() => undefined);
   const contract = sharedContract();
   const base = new URL(service.url('/'));
-  const generator = new FuzzGenerator(seed, ctx);
+  const generator = new FuzzGenerator(seed, ctx, options.bodyLimitBytes);
   const pid = service.child.pid ?? 0;
   const findings: string[] = [];
   const byFamily: Record<string, number> = {};
@@ -181,11 +200,98 @@ export async function runFuzz(options: {
     if (findings.length < 50) findings.push(`[seed ${seed} #${sent}] ${c.method} ${c.target.slice(0, 160)} (${c.kind}): ${what}`);
   };
 
+  // Each request's time, kept for the report and to name the request behind a blocked event loop.
+  const inFlight = new Set<{ c: FuzzCase; started: number }>();
+  const recent: Array<{ c: FuzzCase; started: number; ended: number }> = [];
+  const slowest: Array<{ ms: number; c: FuzzCase }> = [];
+  const describe = (c: FuzzCase) => `${c.method} ${c.target.slice(0, 100)} (${c.kind}, body ${c.body?.length ?? 0} B)`;
+  /** The longest request that overlapped [from, now]: the likely cause of a block seen in that window. */
+  const suspectSince = (from: number): string => {
+    const now = performance.now();
+    let best: { ms: number; c: FuzzCase } | undefined;
+    for (const r of recent) if (r.ended >= from && (!best || r.ended - r.started > best.ms)) best = { ms: r.ended - r.started, c: r.c };
+    for (const r of inFlight) if (!best || now - r.started > best.ms) best = { ms: now - r.started, c: r.c };
+    return best ? `${Math.round(best.ms)} ms ${describe(best.c)}` : 'no request in flight';
+  };
+  const timed = async <T>(c: FuzzCase, fn: () => Promise<T>): Promise<T> => {
+    const entry = { c, started: performance.now() };
+    inFlight.add(entry);
+    try {
+      return await fn();
+    } finally {
+      inFlight.delete(entry);
+      const ended = performance.now();
+      recent.push({ c, started: entry.started, ended });
+      if (recent.length > 500) recent.splice(0, recent.length - 500);
+      const ms = ended - entry.started;
+      if (slowest.length < 5 || ms > (slowest.at(-1)?.ms ?? 0)) {
+        slowest.push({ ms, c });
+        slowest.sort((a, b) => b.ms - a.ms);
+        slowest.length = Math.min(slowest.length, 5);
+      }
+    }
+  };
+
+  // The event loop during the run: /healthz every 100 ms on a fresh connection (never queued behind the fuzz's
+  // keep-alive pool), and the service's own largest event-loop delay since the last scrape, read from /metrics
+  // every 500 ms (prom-client's nodejs_eventloop_lag_max_seconds comes from perf_hooks.monitorEventLoopDelay and
+  // is reset at each scrape, so each reading is the longest block in its window).
+  // Slow probes and blocks are kept apart (at most 20) so that they never crowd out a 5xx or an accepted write.
+  const timingFindings: string[] = [];
+  const note = (what: string) => {
+    if (timingFindings.length < 20) timingFindings.push(`[seed ${seed}] ${what}`);
+  };
+  let watching = true;
+  let frozen = false;
+  let slowestHealthzMs = 0;
+  let healthzProbes = 0;
+  let longestBlockMs = 0;
+  let eventLoopScrapes = 0;
+  const probeCase: FuzzCase = { family: 'operations', kind: 'healthz probe', method: 'GET', target: '/healthz', headers: {}, write: false };
+  const prober = (async () => {
+    while (watching) {
+      const started = performance.now();
+      try {
+        const res = await sendOnce(base, probeCase, FROZEN_AFTER_MS, false);
+        if (res.status !== 200) note(`/healthz answered ${res.status} during the run`);
+      } catch (err) {
+        // Always reported, whatever the cap: it is the finding that explains the others.
+        findings.unshift(`[seed ${seed}] /healthz did not answer during the run: ${(err as Error).message}; the service is frozen, the run stops sending (longest request around it: ${suspectSince(started)})`);
+        frozen = true;
+        watching = false;
+      }
+      const ms = performance.now() - started;
+      healthzProbes++;
+      slowestHealthzMs = Math.max(slowestHealthzMs, ms);
+      if (ms > BLOCK_LIMIT_MS) note(`/healthz took ${Math.round(ms)} ms (limit ${BLOCK_LIMIT_MS}); longest request around it: ${suspectSince(started)}`);
+      await sleep(Math.max(0, PROBE_EVERY_MS - ms));
+    }
+  })();
+  const scraper = (async () => {
+    let windowStart = performance.now();
+    while (watching) {
+      await sleep(SCRAPE_EVERY_MS);
+      try {
+        const res = await sendOnce(base, { ...probeCase, kind: 'event-loop scrape', target: '/metrics' }, 10_000, false);
+        const lag = metricValue(res.body, 'nodejs_eventloop_lag_max_seconds');
+        if (lag !== undefined && Number.isFinite(lag)) {
+          const ms = lag * 1000;
+          eventLoopScrapes++;
+          longestBlockMs = Math.max(longestBlockMs, ms);
+          if (ms > BLOCK_LIMIT_MS) note(`the event loop was blocked ${Math.round(ms)} ms (limit ${BLOCK_LIMIT_MS}); longest request in that window: ${suspectSince(windowStart)}`);
+        }
+      } catch (err) {
+        note(`/metrics did not answer during the run: ${(err as Error).message}`);
+      }
+      windowStart = performance.now();
+    }
+  })();
+
   const one = async (c: FuzzCase) => {
     byFamily[c.family] = (byFamily[c.family] ?? 0) + 1;
     let answer: Answer;
     try {
-      answer = await send(base, c, options.requestTimeoutMs + 5000);
+      answer = await timed(c, () => send(base, c, options.requestTimeoutMs + 5000));
     } catch (err) {
       // Node's HTTP client refuses to put raw non-ASCII in a request line; the raw-socket cases cover those bytes.
       if ((err as { code?: string }).code === 'ERR_UNESCAPED_CHARACTERS') {
@@ -264,11 +370,11 @@ export async function runFuzz(options: {
   let peakRss = memBefore.rssMb;
   const concurrency = options.concurrency ?? 16;
   const workers = Array.from({ length: concurrency }, async () => {
-    while (sent < options.requests) {
-      sent++;
+    while (sent < options.requests && !frozen) {
+      const n = ++sent;
       const c = generator.nextCase();
       await one(c);
-      if (sent % 1000 === 0) {
+      if (n % 1000 === 0) {
         const m = memoryOf(pid);
         peakRss = Math.max(peakRss, m.rssMb);
         log(`  fuzz: ${sent} requests, RSS ${m.rssMb} MB, 5xx ${fiveHundreds}, findings ${findings.length}`);
@@ -277,10 +383,13 @@ export async function runFuzz(options: {
   });
   await Promise.all(workers);
   await Promise.all(transportJobs);
+  watching = false;
+  await Promise.all([prober, scraper]);
+  findings.push(...timingFindings);
   if (service.child.exitCode !== null) findings.push(`the service process died (exit ${service.child.exitCode})`);
 
   const memAfter = memoryOf(pid);
-  const heapAfter = await heap();
+  const heapAfter = frozen ? undefined : await heap();
   const after = await databaseFingerprint(db);
   const changed = Object.keys(before).filter((k) => before[k] !== after[k]);
   if (changed.length > 0) findings.push(`rejected requests changed the database: ${changed.join(', ')}`);
@@ -308,5 +417,11 @@ export async function runFuzz(options: {
     slowestSlowBodyMs,
     databaseUnchanged: changed.length === 0,
     durationMs: Date.now() - started,
+    frozen,
+    longestEventLoopBlockMs: Math.round(longestBlockMs),
+    eventLoopScrapes,
+    slowestHealthzMs: Math.round(slowestHealthzMs),
+    healthzProbes,
+    slowestRequests: slowest.map((r) => `${Math.round(r.ms)} ms ${describe(r.c)}`),
   };
 }

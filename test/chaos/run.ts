@@ -7,7 +7,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { startService } from '../helpers/process.js';
 import { databaseOutage, killReplica } from './database-faults.js';
-import { runFuzz } from './fuzz.js';
+import { BLOCK_LIMIT_MS, runFuzz } from './fuzz.js';
 import { startPrivatePostgres } from './private-postgres.js';
 import { chaosDatabase, provisionTenant } from './setup.js';
 
@@ -38,13 +38,20 @@ async function fuzzPhase(): Promise<void> {
     const report = await runFuzz({ service, db, ctx: { scimToken, adminToken, tenantId, userId, userName }, seed, requests, requestTimeoutMs, bodyLimitBytes: 1024 * 1024, log });
     log(`  requests fuzzed: ${report.requests} (${JSON.stringify(report.byFamily)}; transport ${JSON.stringify(report.transport)})`);
     log(`  statuses: ${JSON.stringify(report.byStatus)}`);
-    log(`  5xx seen: ${report.fiveHundreds}`);
+    log(`  requests sent: ${report.requests}; 5xx seen: ${report.fiveHundreds}`);
+    log(`  longest event-loop block: ${report.longestEventLoopBlockMs} ms (${report.eventLoopScrapes} readings); slowest /healthz: ${report.slowestHealthzMs} ms (${report.healthzProbes} probes); limit ${BLOCK_LIMIT_MS} ms`);
+    log(`  slowest requests: ${report.slowestRequests.join(' | ')}`);
     log(`  RSS before ${report.rssBeforeMb} MB, after ${report.rssAfterMb} MB, peak ${report.peakRssMb} MB; heap used ${report.heapBeforeMb} → ${report.heapAfterMb} MB`);
     log(`  slowest slow-body cut: ${report.slowestSlowBodyMs} ms (REQUEST_TIMEOUT_MS ${requestTimeoutMs})`);
     log(`  database unchanged by rejected requests: ${report.databaseUnchanged}; ${report.durationMs} ms`);
     findings.push(...report.findings.map((f) => `fuzz: ${f}`));
   } finally {
-    await service.stop();
+    // A service whose event loop is blocked cannot run its SIGTERM handler: give it 20 s, then SIGKILL.
+    const stopped = await Promise.race([service.stop(), new Promise<'late'>((r) => setTimeout(() => r('late'), 20_000).unref())]);
+    if (stopped === 'late') {
+      findings.push('fuzz: the service did not stop within 20 s of SIGTERM (its event loop was blocked)');
+      await service.stop('SIGKILL');
+    }
     await db.drop().catch(() => undefined);
   }
 }
