@@ -1,12 +1,11 @@
 import { scimPatch, ScimError as PatchLibraryError, type ScimPatchOperation, type ScimResource } from 'scim-patch';
 import { parse, stringify, type Filter } from 'scim2-parse-filter';
 import { invalidPath, invalidSyntax, invalidValue, noTarget } from './errors.js';
-import type { NormalisedOperation } from './entra-compat.js';
+import { VALUE_PATH, type NormalisedOperation } from './entra-compat.js';
 import type { UserDocument } from './user-resource.js';
 import { resolvePath, type AttributeDef } from './user-schema.js';
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const VALUE_PATH = /^([^[\]]+)\[(.+)\](\.[A-Za-z$][\w]*)?$/;
 
 /**
  * Applies normalised PATCH operations to a stored document, one after another (RFC 7644 §3.5.2), mostly with
@@ -61,7 +60,8 @@ function alignPath(document: UserDocument, path: string): string {
     if (!resolved.sub) return `${urn}:${attribute}`;
     return `${urn}:${attribute}.${keyLike(isObject(extension) ? extension[attribute] : undefined, resolved.sub.name)}`;
   }
-  const [, base = '', filterText = '', rest = ''] = valuePath;
+  const [, base = '', filterText = '', sub] = valuePath;
+  const rest = sub === undefined ? '' : `.${sub}`;
   const resolved = resolvePath(base);
   const elements = resolved ? document[resolved.attribute.name] : undefined;
   if (!resolved || !Array.isArray(elements)) return path;

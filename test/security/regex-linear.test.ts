@@ -89,6 +89,8 @@ const cases: Array<[string, () => string, (input: string) => unknown]> = [
   ['sortBy: one 1 MiB name', () => fill('a.'), (s) => parseListParams({ sortBy: s })],
   ['startIndex: 1 MiB of digits', () => fill('1'), (s) => parseListParams({ startIndex: s })],
   ['attribute path: 1 MiB of dots', () => fill('.'), (s) => resolvePath(s)],
+  ['attribute path: a custom extension URN with 1 MiB of name', () => fill('a', 'urn:ietf:params:scim:schemas:extension:', ':2.0:Use'), (s) => resolvePath(s)],
+  ['attribute path: a custom extension attribute of 1 MiB of colons', () => fill(':', 'urn:ietf:params:scim:schemas:extension:X:2.0:User:'), (s) => resolvePath(s)],
   ['boolean value', () => fill('true'), (s) => toBoolean(s, 'active')],
   ['If-Match: one 1 MiB tag', () => fill('1', 'W/"', '"'), (s) => checkIfMatch(s, 2)],
   ['If-Match: 16 KiB of tags (the header limit)', () => fill('W/"1",', '', '', 16 * 1024), (s) => checkIfMatch(s, 2)],
