@@ -2,6 +2,7 @@ import { Agent, request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Worker } from 'node:worker_threads';
 import { Contract, sharedContract } from '../helpers/contract.js';
 import type { ServiceProcess } from '../helpers/process.js';
 import { FuzzGenerator, random, type FuzzCase, type FuzzContext } from './fuzz-cases.js';
@@ -40,6 +41,44 @@ export const BLOCK_LIMIT_MS = 250;
 const PROBE_EVERY_MS = 100;
 /** A /healthz unanswered this long means the service is frozen: the run stops sending and reports it. */
 const FROZEN_AFTER_MS = 15_000;
+
+interface HealthzProbe {
+  /** Date.now() when the probe was sent: the threads' performance clocks have different origins. */
+  startedAt: number;
+  ms: number;
+  status: number;
+  error?: string;
+}
+
+/** The /healthz prober's thread (plain JS, evaluated): one GET on a fresh connection every `everyMs`. */
+const HEALTHZ_PROBE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const http = require('node:http');
+const { performance } = require('node:perf_hooks');
+let running = true;
+parentPort.on('message', (m) => { if (m === 'stop') running = false; });
+const probe = () => new Promise((resolve) => {
+  const startedAt = Date.now();
+  const t0 = performance.now();
+  const done = (status, error) => resolve({ startedAt, ms: performance.now() - t0, status, ...(error ? { error } : {}) });
+  const req = http.get(workerData.url, { agent: false, timeout: workerData.frozenAfterMs }, (res) => {
+    res.resume();
+    res.on('end', () => done(res.statusCode));
+    res.on('error', (e) => done(0, e.message));
+  });
+  req.on('timeout', () => { req.destroy(); done(0, 'no answer within ' + workerData.frozenAfterMs + ' ms'); });
+  req.on('error', (e) => done(0, e.message));
+});
+(async () => {
+  while (running) {
+    const r = await probe();
+    parentPort.postMessage(r);
+    if (r.error) break;
+    await new Promise((next) => setTimeout(next, Math.max(0, workerData.everyMs - r.ms)));
+  }
+  parentPort.postMessage('done');
+})();
+`;
 const SCRAPE_EVERY_MS = 500;
 
 interface Answer {
@@ -248,25 +287,34 @@ export async function runFuzz(options: {
   let longestBlockMs = 0;
   let eventLoopScrapes = 0;
   const probeCase: FuzzCase = { family: 'operations', kind: 'healthz probe', method: 'GET', target: '/healthz', headers: {}, write: false };
-  const prober = (async () => {
-    while (watching) {
-      const started = performance.now();
-      try {
-        const res = await sendOnce(base, probeCase, FROZEN_AFTER_MS, false);
-        if (res.status !== 200) note(`/healthz answered ${res.status} during the run`);
-      } catch (err) {
+  // The probe runs on a thread of its own: on this thread, building a 9 MB body would delay the probe's own
+  // timers and the time would be charged to the service.
+  const probeThread = new Worker(HEALTHZ_PROBE, { eval: true, workerData: { url: new URL('/healthz', base).href, everyMs: PROBE_EVERY_MS, frozenAfterMs: FROZEN_AFTER_MS } });
+  const prober = new Promise<void>((resolve) => {
+    probeThread.on('message', (probe: HealthzProbe | 'done') => {
+      if (probe === 'done') {
+        resolve();
+        return;
+      }
+      const started = performance.now() - (Date.now() - probe.startedAt);
+      healthzProbes++;
+      slowestHealthzMs = Math.max(slowestHealthzMs, probe.ms);
+      if (probe.error !== undefined) {
         // Always reported, whatever the cap: it is the finding that explains the others.
-        findings.unshift(`[seed ${seed}] /healthz did not answer during the run: ${(err as Error).message}; the service is frozen, the run stops sending (longest request around it: ${suspectSince(started)})`);
+        findings.unshift(`[seed ${seed}] /healthz did not answer during the run: ${probe.error}; the service is frozen, the run stops sending (longest request around it: ${suspectSince(started)})`);
         frozen = true;
         watching = false;
+      } else if (probe.status !== 200) {
+        note(`/healthz answered ${probe.status} during the run`);
+      } else if (probe.ms > BLOCK_LIMIT_MS) {
+        note(`/healthz took ${Math.round(probe.ms)} ms (limit ${BLOCK_LIMIT_MS}); longest request around it: ${suspectSince(started)}`);
       }
-      const ms = performance.now() - started;
-      healthzProbes++;
-      slowestHealthzMs = Math.max(slowestHealthzMs, ms);
-      if (ms > BLOCK_LIMIT_MS) note(`/healthz took ${Math.round(ms)} ms (limit ${BLOCK_LIMIT_MS}); longest request around it: ${suspectSince(started)}`);
-      await sleep(Math.max(0, PROBE_EVERY_MS - ms));
-    }
-  })();
+    });
+    probeThread.on('error', (err) => {
+      note(`the /healthz probe failed: ${err.message}`);
+      resolve();
+    });
+  });
   const scraper = (async () => {
     let windowStart = performance.now();
     while (watching) {
@@ -384,7 +432,9 @@ export async function runFuzz(options: {
   await Promise.all(workers);
   await Promise.all(transportJobs);
   watching = false;
+  probeThread.postMessage('stop');
   await Promise.all([prober, scraper]);
+  await probeThread.terminate();
   findings.push(...timingFindings);
   if (service.child.exitCode !== null) findings.push(`the service process died (exit ${service.child.exitCode})`);
 
