@@ -1,6 +1,6 @@
 import { parseAllowedHosts, type AllowedHosts } from '../../src/ncentral/allowed-hosts.js';
 import type { NcClientEvent } from '../../src/ncentral/api-types.js';
-import { NcentralClient, type NcentralClientOptions } from '../../src/ncentral/client.js';
+import { NcentralClient, NcentralError, type NcentralClientOptions } from '../../src/ncentral/client.js';
 import { generateEstate, startFakeNcentral, type FakeEstate, type FakeNcentral, type FakeNcentralOptions } from '../fakes/ncentral.js';
 
 interface TestLike {
@@ -64,4 +64,15 @@ export async function collect<T>(pages: AsyncIterable<{ items: T[] }>): Promise<
   const all: T[] = [];
   for await (const page of pages) all.push(...page.items);
   return all;
+}
+
+/** The NcentralError a call rejects with; anything else (or no rejection) fails the test. */
+export async function failure(promise: Promise<unknown>): Promise<NcentralError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof NcentralError) return error;
+    throw error;
+  }
+  throw new Error('expected an NcentralError');
 }

@@ -10,7 +10,7 @@ import type { NcClientEvent } from '../../src/ncentral/api-types.js';
 import { NcentralClient, NcentralError } from '../../src/ncentral/client.js';
 import { verifyConnection } from '../../src/ncentral/verify.js';
 import { generateEstate } from '../fakes/ncentral.js';
-import { collect, connectToFake, LOOPBACK_ALLOWED } from '../helpers/ncentral.js';
+import { collect, connectToFake, failure, LOOPBACK_ALLOWED } from '../helpers/ncentral.js';
 
 const JWT = 'eyJhbGciOiJIUzUxMiJ9.eyJzdWIiOiJhcGktdXNlciJ9.c2VjcmV0LXNpZ25hdHVyZS1vZi10aGUtdXNlci1hcGktdG9rZW4';
 const ACCESS = 'eyJhbGciOiJIUzUxMiJ9.eyJzdWIiOiJhY2Nlc3MifQ.YWNjZXNzLXRva2VuLXNpZ25hdHVyZQ';
@@ -52,16 +52,6 @@ async function scripted(t: TestLike, script: Script, events: NcClientEvent[] = [
     await new Promise<void>((resolve) => server.close(() => resolve()));
   });
   return client;
-}
-
-async function failure(promise: Promise<unknown>): Promise<NcentralError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof NcentralError) return error;
-    throw error;
-  }
-  throw new Error('expected an NcentralError');
 }
 
 t.test('an "error message" inside a 200 body is an error, not data', async (t) => {

@@ -5,19 +5,9 @@ import t from 'tap';
 import { NcentralClient, NcentralError } from '../../src/ncentral/client.js';
 import { generateEstate, startFakeNcentral } from '../fakes/ncentral.js';
 import { testClock } from '../helpers/clock.js';
-import { collect, connectToFake } from '../helpers/ncentral.js';
+import { collect, connectToFake, failure } from '../helpers/ncentral.js';
 
 const estate40 = () => generateEstate({ customers: 5, sitesPerCustomer: 1, devices: 40, seed: 3 });
-
-async function failure(promise: Promise<unknown>): Promise<NcentralError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof NcentralError) return error;
-    throw error;
-  }
-  throw new Error('expected an NcentralError');
-}
 
 const pageSizesAsked = (requests: { template: string; query: string }[], template: string) =>
   requests.filter((r) => r.template === template).map((r) => new URLSearchParams(r.query).get('pageSize'));

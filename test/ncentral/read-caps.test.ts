@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import t from 'tap';
 import { NcentralClient, NcentralError } from '../../src/ncentral/client.js';
 import type { NcentralLimits } from '../../src/ncentral/limits.js';
-import { collect, LOOPBACK_ALLOWED } from '../helpers/ncentral.js';
+import { collect, failure, LOOPBACK_ALLOWED } from '../helpers/ncentral.js';
 
 const ACCESS = 'eyJhbGciOiJIUzUxMiJ9.eyJzdWIiOiJhY2Nlc3MifQ.YWNjZXNzLXRva2VuLXNpZ25hdHVyZQ';
 const TOKENS = JSON.stringify({ tokens: { access: { token: ACCESS, type: 'Bearer', expirySeconds: 3600 }, refresh: { token: `${ACCESS}r`, type: 'Body', expirySeconds: 90000 } } });
@@ -55,16 +55,6 @@ const device = (id: number, longName = `PC-${id}`) => ({ deviceId: id, customerI
 function json(res: http.ServerResponse, body: unknown): void {
   res.writeHead(200, { 'content-type': 'application/json' });
   res.end(JSON.stringify(body));
-}
-
-async function failure(promise: Promise<unknown>): Promise<NcentralError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof NcentralError) return error;
-    throw error;
-  }
-  throw new Error('expected an NcentralError');
 }
 
 t.test('a server announcing a billion pages is read only up to the page cap', async (t) => {
