@@ -7,7 +7,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { startService } from '../helpers/process.js';
 import { databaseOutage, killReplica } from './database-faults.js';
-import { BLOCK_LIMIT_MS, runFuzz } from './fuzz.js';
+import { BLOCK_LIMIT_MS, HEALTHZ_LIMIT_MS, runFuzz } from './fuzz.js';
 import { startPrivatePostgres } from './private-postgres.js';
 import { chaosDatabase, provisionTenant } from './setup.js';
 
@@ -39,7 +39,7 @@ async function fuzzPhase(): Promise<void> {
     log(`  requests fuzzed: ${report.requests} (${JSON.stringify(report.byFamily)}; transport ${JSON.stringify(report.transport)})`);
     log(`  statuses: ${JSON.stringify(report.byStatus)}`);
     log(`  requests sent: ${report.requests}; 5xx seen: ${report.fiveHundreds}`);
-    log(`  longest event-loop block: ${report.longestEventLoopBlockMs} ms (${report.eventLoopScrapes} readings); slowest /healthz: ${report.slowestHealthzMs} ms (${report.healthzProbes} probes); limit ${BLOCK_LIMIT_MS} ms`);
+    log(`  longest event-loop block: ${report.longestEventLoopBlockMs} ms (${report.eventLoopScrapes} readings); slowest /healthz: ${report.slowestHealthzMs} ms (${report.healthzProbes} probes); limits: block ${BLOCK_LIMIT_MS} ms, /healthz ${HEALTHZ_LIMIT_MS} ms`);
     log(`  slowest requests: ${report.slowestRequests.join(' | ')}`);
     log(`  RSS before ${report.rssBeforeMb} MB, after ${report.rssAfterMb} MB, peak ${report.peakRssMb} MB; heap used ${report.heapBeforeMb} → ${report.heapAfterMb} MB`);
     log(`  slowest slow-body cut: ${report.slowestSlowBodyMs} ms (REQUEST_TIMEOUT_MS ${requestTimeoutMs})`);
