@@ -3,7 +3,7 @@ import pg from 'pg';
 import tap from 'tap';
 import { connectDatabase } from '../../src/store/connect.js';
 import type { Database } from '../../src/store/database.js';
-import { migrateToLatest } from '../../src/store/migrate.js';
+import { migrateToLatest, migrateUpTo } from '../../src/store/migrate.js';
 import { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
 
 /** The PostgreSQL the suite runs against; unset means the embedded PGlite pass. */
@@ -90,4 +90,18 @@ export async function schemaBehindProxy(t: Teardown, pgUrl: string, prefix: stri
   url.hostname = '127.0.0.1';
   url.port = String(proxy.port);
   return { proxy, url: url.toString(), schema };
+}
+
+/** A database of its own (a schema on PostgreSQL, PGlite in memory) migrated only up to `migration`: for upgrade tests. */
+export async function databaseAtMigration(t: Teardown, migration: string): Promise<Database['db']> {
+  const url = testDatabaseUrl();
+  const schema = url ? `test_upgrade_${randomBytes(4).toString('hex')}` : undefined;
+  if (url && schema) await adminQuery(url, `create schema ${schema}`);
+  const database = await connectDatabase(url ? { databaseUrl: url, schema } : {});
+  t.teardown(async () => {
+    await database.close();
+    if (url && schema) await adminQuery(url, `drop schema if exists ${schema} cascade`);
+  });
+  await migrateUpTo(database.db, migration);
+  return database.db;
 }

@@ -1,29 +1,15 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import t from 'tap';
 import { cliReader, listEntries } from '../../src/provisioning-log/service.js';
-import { connectDatabase } from '../../src/store/connect.js';
-import { migrateToLatest, migrateUpTo } from '../../src/store/migrate.js';
-import { adminQuery, testDatabaseUrl } from '../helpers/database.js';
+import { migrateToLatest } from '../../src/store/migrate.js';
+import { databaseAtMigration } from '../helpers/database.js';
 import { seedEntry } from '../helpers/provisioning-log.js';
 
 // Upgrading a database whose log was written before migration 2026-12-01-0040: names of users renamed or deleted
 // since are taken from the log into account_former_names, so searches by those names still find their entries.
 
-async function databaseAtOldSchema(t: { teardown(fn: () => unknown): void }) {
-  const url = testDatabaseUrl();
-  const schema = url ? `test_upgrade_${randomBytes(4).toString('hex')}` : undefined;
-  if (url && schema) await adminQuery(url, `create schema ${schema}`);
-  const database = await connectDatabase(url ? { databaseUrl: url, schema } : {});
-  t.teardown(async () => {
-    await database.close();
-    if (url && schema) await adminQuery(url, `drop schema if exists ${schema} cascade`);
-  });
-  await migrateUpTo(database.db, '2026-11-23-0030-ncentral-sync');
-  return database.db;
-}
-
 t.test("after the upgrade, the log's entries of renamed and deleted users are found by the names they carried", async (t) => {
-  const db = await databaseAtOldSchema(t);
+  const db = await databaseAtMigration(t, '2026-11-23-0030-ncentral-sync');
   const tenantId = randomUUID();
   await db.insertInto('tenants').values({ id: tenantId, name: `upgrade-${tenantId}`, created_at: new Date() }).execute();
   const carol = randomUUID();

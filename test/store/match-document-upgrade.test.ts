@@ -1,9 +1,8 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import t from 'tap';
 import { compileFilter, parseFilter } from '../../src/scim/filter.js';
-import { connectDatabase } from '../../src/store/connect.js';
-import { migrateToLatest, migrateUpTo } from '../../src/store/migrate.js';
-import { adminQuery, testDatabaseUrl } from '../helpers/database.js';
+import { migrateToLatest } from '../../src/store/migrate.js';
+import { databaseAtMigration } from '../helpers/database.js';
 
 // Upgrading a database whose accounts were written before migration 2026-12-04-0060: the match document is
 // computed for the rows already there, so filters on enterprise and custom attributes find them at once.
@@ -12,16 +11,7 @@ const CUSTOM = 'urn:ietf:params:scim:schemas:extension:CustomExtensionName:2.0:U
 const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
 
 t.test('after the upgrade, existing accounts are found by enterprise and custom attributes, ignoring case', async (t) => {
-  const url = testDatabaseUrl();
-  const schema = url ? `test_upgrade_${randomBytes(4).toString('hex')}` : undefined;
-  if (url && schema) await adminQuery(url, `create schema ${schema}`);
-  const database = await connectDatabase(url ? { databaseUrl: url, schema } : {});
-  t.teardown(async () => {
-    await database.close();
-    if (url && schema) await adminQuery(url, `drop schema if exists ${schema} cascade`);
-  });
-  const db = database.db;
-  await migrateUpTo(db, '2026-12-01-0040-cheaper-provisioning-log-writes');
+  const db = await databaseAtMigration(t, '2026-12-01-0040-cheaper-provisioning-log-writes');
   const tenantId = randomUUID();
   await db.insertInto('tenants').values({ id: tenantId, name: `upgrade-${tenantId}`, created_at: new Date() }).execute();
   const id = randomUUID();
