@@ -32,7 +32,7 @@ module.exports = {
       name: 'no-edge-in-domain',
       severity: 'error',
       comment: 'The domain never imports the HTTP edge or the CLI.',
-      from: { path: '^src/', pathNot: ['^src/(app|main)\\.ts$', '^src/cli/', '^src/http/', '(^|/)routes?\\.ts$', '-routes\\.ts$', '(^|/)plugin\\.ts$', '-plugin\\.ts$', '^src/console/'] },
+      from: { path: '^src/', pathNot: ['^src/(app|main)\\.ts$', '^src/cli/', '^src/control/', '^src/http/', '(^|/)routes?\\.ts$', '-routes\\.ts$', '(^|/)plugin\\.ts$', '-plugin\\.ts$', '^src/console/'] },
       to: { path: '(^src/cli/|(^|/)routes?\\.ts$|-routes\\.ts$)' },
     },
     {

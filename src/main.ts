@@ -1,6 +1,7 @@
 import closeWithGrace from 'close-with-grace';
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
+import { startControlServer } from './control/server.js';
 import { createLogger } from './log.js';
 import { createNcentralService } from './ncentral/service.js';
 import { purgeDepsOf, registerPurgeJob } from './provisioning-log/service.js';
@@ -19,7 +20,7 @@ async function main(): Promise<void> {
     throw err;
   }
   const log = createLogger(config.logLevel);
-  const deps = await createDeps(config, log);
+  const deps = await createDeps(config, log, 'service');
   const ncentral = createNcentralService(deps);
   const app = await buildApp(deps, { ncentral });
   // Nightly N-central syncs (and other jobs): pg-boss on PostgreSQL, an in-process timer on PGlite.
@@ -34,11 +35,15 @@ async function main(): Promise<void> {
   }, 5 * 60_000);
   rescan.unref();
 
+  // On the embedded database this process holds DATA_DIR: CLI commands reach it over a socket there.
+  const control = config.databaseUrl ? undefined : await startControlServer(deps, config.dataDir);
+
   // SIGTERM/SIGINT: stop accepting, let in-flight requests finish, then close the database.
   closeWithGrace({ delay: config.shutdownGraceMs }, async ({ signal, err }) => {
     if (err) log.error({ err }, 'shutting down after an error');
     else log.info({ signal }, 'shutting down');
     clearInterval(rescan);
+    await control?.close();
     await scheduler.stop();
     await app.close();
     await deps.database.close();

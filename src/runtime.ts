@@ -4,10 +4,11 @@ import type { Config } from './config.js';
 import type { Deps } from './deps.js';
 import { createMetrics } from './metrics.js';
 import { connectDatabase } from './store/connect.js';
+import { liveLockHolder, type LockHolderRole } from './store/embedded.js';
 import { migrateToLatest } from './store/migrate.js';
 
 /** Opens the database the config names (PostgreSQL, else PGlite in DATA_DIR) and brings its schema up to date. */
-export async function createDeps(config: Config, log: Logger): Promise<Deps> {
+export async function createDeps(config: Config, log: Logger, holderRole: LockHolderRole = 'cli'): Promise<Deps> {
   const database = await connectDatabase({
     databaseUrl: config.databaseUrl,
     schema: config.databaseSchema,
@@ -16,6 +17,7 @@ export async function createDeps(config: Config, log: Logger): Promise<Deps> {
     connectTimeoutMs: config.databaseConnectTimeoutMs,
     preparedStatements: config.databasePreparedStatements,
     dataDir: config.dataDir,
+    holderRole,
     onPoolError: (err) => log.warn({ err: { message: err.message } }, 'database connection lost'),
   });
   try {
@@ -26,4 +28,10 @@ export async function createDeps(config: Config, log: Logger): Promise<Deps> {
     throw err;
   }
   return { config, database, clock: systemClock, log, metrics: createMetrics(database) };
+}
+
+/** The live process holding the embedded DATA_DIR, if any; never one on PostgreSQL, where processes share. */
+export function dataDirHolder(config: Pick<Config, 'databaseUrl' | 'dataDir'>): { pid: number; role: LockHolderRole } | undefined {
+  if (config.databaseUrl || !config.dataDir) return undefined;
+  return liveLockHolder(config.dataDir);
 }

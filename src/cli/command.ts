@@ -1,7 +1,25 @@
 import type { Deps } from '../deps.js';
 
+/**
+ * The caller's side of a command: its terminal, working directory and Ctrl-C. In a CLI process these are the
+ * process's own; when the service runs a command for a CLI over its control socket (src/control/) they are the
+ * CLI's, carried over the socket, so the command behaves the same in both places.
+ */
+export interface CommandEdge {
+  /** Relative paths in arguments (--token-file) are resolved against this. */
+  cwd: string;
+  /** stderr is a terminal: progress is redrawn in place. */
+  errIsTty: boolean;
+  /** Writes to stderr as is (the progress redraw), not line by line. */
+  errRaw(text: string): void;
+  /** Calls `handler` on Ctrl-C (or when the caller goes away) while subscribed; returns the unsubscribe. */
+  onInterrupt(handler: () => void): () => void;
+  /** Set when a running service runs the command for a CLI: that service's pid. */
+  servedBy?: { pid: number } | undefined;
+}
+
 /** What a command can use: the opened dependencies (opened lazily, once) and where to print. */
-export interface CommandContext {
+export interface CommandContext extends CommandEdge {
   deps(): Promise<Deps>;
   json: boolean;
   out(line: string): void;

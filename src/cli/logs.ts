@@ -126,8 +126,7 @@ async function tail(args: string[], ctx: CommandContext): Promise<number> {
   const read = { db: deps.database.db };
   const query = { tenant, filter: rest };
   const stop = new AbortController();
-  const onSigint = () => stop.abort();
-  process.once('SIGINT', onSigint);
+  const unsubscribe = ctx.onInterrupt(() => stop.abort());
   try {
     let position = from ? positionBefore(from) : (await entriesSince(read, cliReader, query, undefined)).position;
     let printed = 0;
@@ -150,7 +149,7 @@ async function tail(args: string[], ctx: CommandContext): Promise<number> {
       }
     }
   } finally {
-    process.removeListener('SIGINT', onSigint);
+    unsubscribe();
   }
 }
 

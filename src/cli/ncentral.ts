@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { resolveTenant, UnknownTenantError } from '../admin/admin-token-service.js';
 import { createNcentralService, NcentralServiceError, runView, type RunView } from '../ncentral/service.js';
 import { CommandFailure, emit, UsageError, type CommandContext, type CommandGroup } from './command.js';
@@ -69,8 +70,8 @@ export const ncentralCommand: CommandGroup = {
           const caFile = values.get('ca-file');
           const view = await service.connect(tenantId, {
             url,
-            token: (await readFile(tokenFile, 'utf8')).trim(),
-            caPem: caFile ? await readFile(caFile, 'utf8') : null,
+            token: (await readFile(resolve(ctx.cwd, tokenFile), 'utf8')).trim(),
+            caPem: caFile ? await readFile(resolve(ctx.cwd, caFile), 'utf8') : null,
             deviceSync: onOff(values.get('device-sync'), 'device-sync'),
             assetsUnderParent: onOff(values.get('assets-under-parent'), 'assets-under-parent'),
             ignoreSyncRequirements: onOff(values.get('ignore-sync-requirements'), 'ignore-sync-requirements'),
@@ -153,8 +154,8 @@ async function runAndReport(
   ctx: CommandContext,
   start: (onProgress: (p: SyncProgress) => void) => Promise<NcentralSyncRun>,
 ): Promise<number> {
-  const tty = Boolean(process.stderr.isTTY) && !ctx.json;
-  const reporter = progressReporter(tty ? (s) => process.stderr.write(s) : (s) => ctx.err(s.replace(/\n$/, '')), tty);
+  const tty = ctx.errIsTty && !ctx.json;
+  const reporter = progressReporter(tty ? (s) => ctx.errRaw(s) : (s) => ctx.err(s.replace(/\n$/, '')), tty);
   const run = runView(await start((p) => reporter.update(p)));
   reporter.end();
   emit(ctx, run, runLines(run));

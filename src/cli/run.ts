@@ -3,7 +3,7 @@ import { ConfigError, loadConfig } from '../config.js';
 import type { Deps } from '../deps.js';
 import { createLogger } from '../log.js';
 import { createDeps } from '../runtime.js';
-import { CommandFailure, UsageError, type CommandContext } from './command.js';
+import { CommandFailure, UsageError, type CommandContext, type CommandEdge } from './command.js';
 import { commandGroups } from './commands.js';
 import { terminalSafe } from './terminal-text.js';
 
@@ -19,8 +19,28 @@ function helpText(): string {
   ].join('\n');
 }
 
-/** Runs one CLI invocation and returns the exit code: 0 done, 1 failed, 2 wrong usage or configuration. */
-export async function runCli(argv: string[], raw: Pick<CommandContext, 'out' | 'err'>, open?: () => Promise<Deps>): Promise<number> {
+/** This process's own terminal, directory and Ctrl-C: the edge of a CLI run in its own process. */
+export const processEdge = (): CommandEdge => ({
+  cwd: process.cwd(),
+  errIsTty: Boolean(process.stderr.isTTY),
+  errRaw: (text) => process.stderr.write(text),
+  onInterrupt: (handler) => {
+    process.once('SIGINT', handler);
+    return () => process.removeListener('SIGINT', handler);
+  },
+});
+
+/**
+ * Runs one CLI invocation and returns the exit code: 0 done, 1 failed, 2 wrong usage or configuration. With
+ * `open` the caller owns the dependencies (a test, or the service over its control socket) and they are not
+ * closed here.
+ */
+export async function runCli(
+  argv: string[],
+  raw: Pick<CommandContext, 'out' | 'err'>,
+  open?: () => Promise<Deps>,
+  edge: CommandEdge = processEdge(),
+): Promise<number> {
   const json = argv.includes('--json');
   const io = humanOutput(raw, json);
   const args = argv.filter((a) => a !== '--json');
@@ -41,6 +61,7 @@ export async function runCli(argv: string[], raw: Pick<CommandContext, 'out' | '
   }
   let deps: Deps | undefined;
   const ctx: CommandContext = {
+    ...edge,
     json,
     out: io.out,
     err: io.err,

@@ -3,7 +3,7 @@ import pg from 'pg';
 import type { DB } from './tables.js';
 import { CurrentSchemaPostgresDialect } from './current-schema-introspector.js';
 import { withTimeout, type Database } from './database.js';
-import { openEmbedded } from './embedded.js';
+import { openEmbedded, type LockHolderRole } from './embedded.js';
 import { prepareMarkedStatements } from './prepared-statements.js';
 
 export interface ConnectOptions {
@@ -17,13 +17,15 @@ export interface ConnectOptions {
   preparedStatements?: boolean;
   /** PGlite data folder; undefined means in memory. */
   dataDir?: string | undefined;
+  /** Recorded in DATA_DIR's lock: 'service' tells a CLI it may hand its command to this process. */
+  holderRole?: LockHolderRole;
   onPoolError?: (err: Error) => void;
 }
 
 // Postgres answers bigint and numeric as strings; counts that fit in a JS number are parsed where read.
 export async function connectDatabase(options: ConnectOptions): Promise<Database> {
   if (options.databaseUrl) return connectPostgres(options.databaseUrl, options);
-  return openEmbedded(options.dataDir);
+  return openEmbedded(options.dataDir, options.holderRole);
 }
 
 const ignoreClientError = (): void => undefined;

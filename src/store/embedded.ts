@@ -32,17 +32,35 @@ export function pgliteVersion(): string {
 /** PGlite's on-disk format changes between minor versions before 1.0: 0.4.x data does not open in 0.5. */
 const formatOf = (version: string): string => version.split('.').slice(0, 2).join('.');
 
+/** Who holds a data folder: the service (which takes CLI commands over its control socket) or a CLI command. */
+export type LockHolderRole = 'service' | 'cli';
+
+/** The live process holding DATA_DIR's lock, or undefined when it is free or its holder died (a stale lock). */
+export function liveLockHolder(dataDir: string): { pid: number; role: LockHolderRole } | undefined {
+  let text: string;
+  try {
+    text = readFileSync(join(resolve(dataDir), LOCK_FILE), 'utf8');
+  } catch {
+    return undefined;
+  }
+  const [pidLine, roleLine] = text.split('\n');
+  const pid = Number.parseInt(pidLine ?? '', 10);
+  if (!Number.isInteger(pid) || pid === process.pid || !isAlive(pid)) return undefined;
+  return { pid, role: roleLine?.trim() === 'service' ? 'service' : 'cli' };
+}
+
 /**
  * Opens the embedded database. With a data folder it takes an exclusive lock first, because PGlite has no
- * cross-process locking and two processes on one folder lose committed writes.
+ * cross-process locking and two processes on one folder lose committed writes. The lock names the holder's
+ * pid and role, so a CLI finding the service there hands it the command instead (src/control/).
  */
-export async function openEmbedded(dataDir: string | undefined): Promise<Database> {
+export async function openEmbedded(dataDir: string | undefined, role: LockHolderRole = 'cli'): Promise<Database> {
   let releaseLock = (): void => undefined;
   let pglite: PGlite;
   if (dataDir) {
     const root = resolve(dataDir);
     mkdirSync(root, { recursive: true });
-    releaseLock = acquireLock(root);
+    releaseLock = acquireLock(root, role);
     try {
       checkVersion(root);
       pglite = await PGlite.create(join(root, 'pgdata'));
@@ -67,16 +85,16 @@ export async function openEmbedded(dataDir: string | undefined): Promise<Databas
   };
 }
 
-function acquireLock(root: string): () => void {
+function acquireLock(root: string, role: LockHolderRole): () => void {
   const path = join(root, LOCK_FILE);
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const fd = openSync(path, 'wx');
-      writeFileSync(fd, `${process.pid}\n`);
+      writeFileSync(fd, `${process.pid}\n${role}\n`);
       closeSync(fd);
       return () => {
         try {
-          if (readFileSync(path, 'utf8').trim() === String(process.pid)) unlinkSync(path);
+          if (Number.parseInt(readFileSync(path, 'utf8'), 10) === process.pid) unlinkSync(path);
         } catch {
           // Already gone: nothing to release.
         }
