@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { join } from 'node:path';
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { parseAllowedHosts, PUBLIC_ONLY, type AllowedHosts } from './ncentral/allowed-hosts.js';
@@ -51,6 +52,13 @@ export const ConfigSchema = Type.Object({
       description: '32 bytes as 64 hex digits or base64 (e.g. `openssl rand -base64 32`)',
     }),
   ),
+  ENCRYPTION_KEY_PREVIOUS: Type.Optional(
+    Type.String({
+      pattern: '^([0-9a-fA-F]{64}|[A-Za-z0-9+/_-]{43}=?)$',
+      description: 'the previous ENCRYPTION_KEY, 32 bytes as 64 hex digits or base64',
+    }),
+  ),
+  ENCRYPTION_KEY_FILE: Type.Optional(Type.String({ minLength: 1, description: 'a file path' })),
   CONSOLE_SESSION_SECRET: Type.Optional(
     Type.String({ minLength: 32, description: 'at least 32 characters (e.g. `openssl rand -base64 48`)' }),
   ),
@@ -115,8 +123,15 @@ export interface Config {
   scimMaxPatchOperations: number;
   /** Benchmarking/diagnostic switch: false stops writing provisioning-log entries for SCIM requests. */
   provisioningLogEnabled: boolean;
-  /** AES-256 key sealing secrets the service must read back (signing keys, N-central tokens). */
+  /**
+   * AES-256 key sealing secrets the service must read back (signing keys, N-central tokens). Unset in the
+   * environment: createDeps fills it from the key file (generated on first start), so deps always carry one.
+   */
   encryptionKey: Buffer | undefined;
+  /** The key being rotated away from: everything sealed under it is re-sealed under encryptionKey at start. */
+  encryptionKeyPrevious: Buffer | undefined;
+  /** Where the generated key lives when ENCRYPTION_KEY is unset (default `<DATA_DIR>/encryption-key`). */
+  encryptionKeyFile: string;
   /** Key signing console session cookies; unset: one generated per process (sessions end on restart). */
   consoleSessionSecret: string | undefined;
   consoleSessionTtlMinutes: number;
@@ -230,7 +245,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     scimMaxFilterLength: c.SCIM_MAX_FILTER_LENGTH ?? 2048,
     scimMaxPatchOperations: c.SCIM_MAX_PATCH_OPERATIONS ?? 1000,
     provisioningLogEnabled: c.PROVISIONING_LOG_ENABLED !== 'false',
-    encryptionKey: c.ENCRYPTION_KEY === undefined ? undefined : decodeKey(c.ENCRYPTION_KEY),
+    encryptionKey: c.ENCRYPTION_KEY === undefined ? undefined : decodeKey('ENCRYPTION_KEY', c.ENCRYPTION_KEY),
+    encryptionKeyPrevious: previousKey(c),
+    encryptionKeyFile: c.ENCRYPTION_KEY_FILE ?? join(c.DATA_DIR ?? './data', 'encryption-key'),
     consoleSessionSecret: c.CONSOLE_SESSION_SECRET,
     consoleSessionTtlMinutes: c.CONSOLE_SESSION_TTL_MINUTES ?? 480,
     oidc: oidcConfig(c),
@@ -348,10 +365,19 @@ function isProxyEntry(entry: string): boolean {
   return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
 }
 
-function decodeKey(text: string): Buffer {
+function decodeKey(variable: string, text: string): Buffer {
   const key = /^[0-9a-fA-F]{64}$/.test(text) ? Buffer.from(text, 'hex') : Buffer.from(text, 'base64');
-  if (key.length !== 32) throw new ConfigError('ENCRYPTION_KEY', 'must decode to exactly 32 bytes');
+  if (key.length !== 32) throw new ConfigError(variable, 'must decode to exactly 32 bytes');
   return key;
+}
+
+function previousKey(c: RawConfig): Buffer | undefined {
+  if (c.ENCRYPTION_KEY_PREVIOUS === undefined) return undefined;
+  const previous = decodeKey('ENCRYPTION_KEY_PREVIOUS', c.ENCRYPTION_KEY_PREVIOUS);
+  if (c.ENCRYPTION_KEY !== undefined && previous.equals(decodeKey('ENCRYPTION_KEY', c.ENCRYPTION_KEY))) {
+    throw new ConfigError('ENCRYPTION_KEY_PREVIOUS', 'is the same key as ENCRYPTION_KEY; set it to the old key when rotating, else leave it unset');
+  }
+  return previous;
 }
 
 /** The names of every variable the schema knows, for the README check. */

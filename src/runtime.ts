@@ -3,6 +3,7 @@ import { systemClock } from './clock.js';
 import type { Config } from './config.js';
 import type { Deps } from './deps.js';
 import { createMetrics } from './metrics.js';
+import { establishSealingKey } from './crypto/sealing-key-service.js';
 import { connectDatabase } from './store/connect.js';
 import { liveLockHolder, type LockHolderRole } from './store/embedded.js';
 import { migrateToLatest } from './store/migrate.js';
@@ -20,14 +21,18 @@ export async function createDeps(config: Config, log: Logger, holderRole: LockHo
     holderRole,
     onPoolError: (err) => log.warn({ err: { message: err.message } }, 'database connection lost'),
   });
+  let encryptionKey: Buffer;
   try {
     const result = await migrateToLatest(database.db);
     for (const r of result.results ?? []) log.info({ migration: r.migrationName, status: r.status }, 'migration');
+    // Issue 12: secrets are always sealed. With ENCRYPTION_KEY unset the key comes from (or is generated into) the
+    // key file; a key that does not match what sealed the stored secrets stops the start here, not at first use.
+    encryptionKey = await establishSealingKey({ db: database.db, clock: systemClock, log, config });
   } catch (err) {
     await database.close();
     throw err;
   }
-  return { config, database, clock: systemClock, log, metrics: createMetrics(database) };
+  return { config: { ...config, encryptionKey }, database, clock: systemClock, log, metrics: createMetrics(database) };
 }
 
 /** The live process holding the embedded DATA_DIR, if any; never one on PostgreSQL, where processes share. */

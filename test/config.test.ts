@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import t from 'tap';
 import { ConfigError, configVariableNames, loadConfig } from '../src/config.js';
 
@@ -86,4 +87,18 @@ t.test("tenants' shares of the process default to 8 at once, 50 per second and b
   t.equal(config.tenantRequestBurst, 100);
   t.equal(config.tokenFailureLimitPerClientAddress, 60);
   t.throws(() => loadConfig({ TENANT_MAX_CONCURRENT_REQUESTS: '0' }), /TENANT_MAX_CONCURRENT_REQUESTS/);
+});
+
+t.test('ENCRYPTION_KEY_PREVIOUS takes a 32-byte key like ENCRYPTION_KEY; the key file defaults to DATA_DIR/encryption-key', async (t) => {
+  const current = 'c'.repeat(64);
+  const previous = Buffer.alloc(32, 7);
+  const config = loadConfig({ ENCRYPTION_KEY: current, ENCRYPTION_KEY_PREVIOUS: previous.toString('base64') });
+  t.ok(config.encryptionKeyPrevious?.equals(previous));
+  t.equal(loadConfig({}).encryptionKeyPrevious, undefined);
+  t.equal(loadConfig({}).encryptionKeyFile, join('./data', 'encryption-key'));
+  t.equal(loadConfig({ DATA_DIR: '/srv/pp' }).encryptionKeyFile, '/srv/pp/encryption-key');
+  t.equal(loadConfig({ DATA_DIR: '/srv/pp', ENCRYPTION_KEY_FILE: '/run/secrets/key' }).encryptionKeyFile, '/run/secrets/key');
+  t.throws(() => loadConfig({ ENCRYPTION_KEY_PREVIOUS: 'abcd' }), /^ENCRYPTION_KEY_PREVIOUS: must be/);
+  // Rotating to the same key would re-seal nothing and hide a copy-paste slip.
+  t.throws(() => loadConfig({ ENCRYPTION_KEY: current, ENCRYPTION_KEY_PREVIOUS: current }), /ENCRYPTION_KEY_PREVIOUS: is the same key as ENCRYPTION_KEY/);
 });

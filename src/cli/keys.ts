@@ -23,7 +23,6 @@ export const keysCommand: CommandGroup = {
             ? `previous key ${result.retiredKid} stays in the JWKS, and its tokens stay valid, until ${result.retiredPublishedUntil?.toISOString()}`
             : 'there was no previous key',
           `running servers switch to the new key within ${deps.config.credentialRecheckSeconds} s`,
-          ...(deps.config.encryptionKey ? [] : ['ENCRYPTION_KEY is not set: the private key is stored unencrypted (see README)']),
         ],
       );
       return 0;

@@ -28,8 +28,20 @@ export function openSecret(key: Buffer, sealed: string, context: string): string
     decipher.setAuthTag(Buffer.from(tag, 'base64url'));
     return Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()]).toString('utf8');
   } catch {
-    throw new SealedSecretError('the sealed secret does not open with this ENCRYPTION_KEY (wrong key or tampered value)');
+    throw new SealedSecretError('the sealed secret does not open with this encryption key (ENCRYPTION_KEY or the key file: wrong key or tampered value)');
   }
 }
 
 export const isSealed = (value: string): boolean => value.startsWith(`${VERSION}.`);
+
+/**
+ * The associated data each kind of sealed value is bound to, in one place: start-up checks and rotation
+ * (sealing-key-service.ts) open and re-seal every kind with the same contexts as their owners.
+ */
+export const sealContext = {
+  /** A signing key's private JWK, bound to its kid. */
+  signingKey: (kid: string): string => `signing-key:${kid}`,
+  /** A tenant's N-central User-API token, bound to the tenant. */
+  ncentralToken: (tenantId: string): string => `ncentral-token:${tenantId}`,
+} as const;
+

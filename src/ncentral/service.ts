@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
-import { openSecret, sealSecret } from '../crypto/sealed-secret.js';
+import { openSecret, sealContext, sealSecret } from '../crypto/sealed-secret.js';
 import {
   findConnection,
   findOrgUnit,
@@ -73,7 +73,7 @@ export interface ConnectInput {
 
 export type OptionsInput = Omit<ConnectInput, 'url' | 'token' | 'caPem'>;
 
-const tokenContext = (tenantId: string): string => `ncentral-token:${tenantId}`;
+const tokenContext = sealContext.ncentralToken;
 
 
 const settingsOf = (c: NcentralConnection): SyncSettings => ({

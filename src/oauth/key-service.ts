@@ -3,7 +3,7 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
-import { openSecret, sealSecret } from '../crypto/sealed-secret.js';
+import { openSecret, sealContext, sealSecret } from '../crypto/sealed-secret.js';
 import {
   findActiveSigningKey,
   insertSigningKey,
@@ -138,14 +138,15 @@ export class SigningKeyRing {
     const { encryptionKey } = this.deps.config;
     const privateJson = JSON.stringify(fresh.privateJwk);
     if (!encryptionKey) {
-      this.deps.log.warn({ kid: fresh.kid }, 'ENCRYPTION_KEY is not set: the signing key is stored unencrypted');
+      // Only deps built without createDeps (some tests) get here: createDeps always supplies a key.
+      this.deps.log.warn({ kid: fresh.kid }, 'no encryption key in these deps: the signing key is stored unencrypted');
     }
     return {
       kid: fresh.kid,
       alg: ACCESS_TOKEN_ALG,
       publicJwk: fresh.publicJwk as Record<string, unknown>,
       // Bound to its kid, so a sealed key copied onto another row does not open.
-      privateKey: encryptionKey ? sealSecret(encryptionKey, privateJson, `signing-key:${fresh.kid}`) : privateJson,
+      privateKey: encryptionKey ? sealSecret(encryptionKey, privateJson, sealContext.signingKey(fresh.kid)) : privateJson,
       sealed: encryptionKey !== undefined,
       createdAt,
     };
@@ -158,7 +159,7 @@ export class SigningKeyRing {
       if (!encryptionKey) {
         throw new Error(`signing key ${row.kid} is sealed under ENCRYPTION_KEY, which is not set; set it or run \`keys rotate\``);
       }
-      json = openSecret(encryptionKey, row.private_key, `signing-key:${row.kid}`);
+      json = openSecret(encryptionKey, row.private_key, sealContext.signingKey(row.kid));
     }
     return (await importJWK(JSON.parse(json) as JWK, ACCESS_TOKEN_ALG)) as CryptoKey;
   }

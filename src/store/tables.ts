@@ -98,7 +98,7 @@ export interface SigningKeysTable {
   kid: string;
   alg: string;
   public_jwk: Json<Record<string, unknown>>;
-  /** The private JWK as JSON: sealed under ENCRYPTION_KEY when `sealed`, else in clear (no key configured). */
+  /** The private JWK as JSON: sealed under the encryption key when `sealed`, else in clear (written by versions before issue 12; sealed at start). */
   private_key: string;
   sealed: boolean;
   created_at: Timestamp;
@@ -238,6 +238,14 @@ export interface ConsoleSessionsTable {
   revoked_at: NullableTimestamp;
 }
 
+/** One row (id 1): the keyed fingerprint of the key that sealed the stored secrets (src/crypto/key-fingerprint.ts). */
+export interface EncryptionKeyFingerprintTable {
+  id: number;
+  fingerprint: string;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
 export interface DB {
   tenants: TenantsTable;
   accounts: AccountsTable;
@@ -255,6 +263,7 @@ export interface DB {
   ncentral_sync_runs: NcentralSyncRunsTable;
   admin_tokens: AdminTokensTable;
   console_sessions: ConsoleSessionsTable;
+  encryption_key_fingerprint: EncryptionKeyFingerprintTable;
 }
 
 export type Tenant = Selectable<TenantsTable>;
