@@ -25,10 +25,17 @@ export interface ServiceProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Starts `src/main.ts` as its own process (through tsx) with exactly the environment given. */
-export async function startService(env: Record<string, string>, options: { waitReady?: boolean; timeoutMs?: number } = {}): Promise<ServiceProcess> {
+/**
+ * Starts `src/main.ts` as its own process (through tsx) with exactly the environment given; with `built`, the
+ * compiled `dist/src/main.js` that `npm start` runs (build it first: see buildDist).
+ */
+export async function startService(
+  env: Record<string, string>,
+  options: { waitReady?: boolean; timeoutMs?: number; built?: boolean } = {},
+): Promise<ServiceProcess> {
   const port = env['PORT'] ? Number(env['PORT']) : await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  const entry = options.built ? ['dist/src/main.js'] : ['--import', 'tsx', 'src/main.ts'];
+  const child = spawn(process.execPath, entry, {
     cwd: projectRoot,
     env: { PATH: process.env['PATH'] ?? '', HOST: '127.0.0.1', LOG_LEVEL: 'warn', PORT: String(port), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -74,3 +81,14 @@ export async function waitFor(service: ServiceProcess, path: string, timeoutMs: 
 
 /** The tail of what the process wrote (pino logs go to stdout, crashes to stderr), for a failure message. */
 export const printed = (service: ServiceProcess): string => `stderr: ${service.stderr().slice(-3000)}\nstdout: ${service.stdout().slice(-3000)}`;
+
+/** Compiles src/ into dist/ (`npm run build`), for tests that run the shipped entry points as `npm start` does. */
+export async function buildDist(): Promise<void> {
+  const tsc = fileURLToPath(new URL('../../node_modules/typescript/bin/tsc', import.meta.url));
+  const child = spawn(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  if (code !== 0) throw new Error(`tsc -p tsconfig.build.json failed (${code}): ${output.slice(-3000)}`);
+}
