@@ -20,7 +20,9 @@ COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY openapi ./openapi
 COPY package.json ./
-RUN mkdir -p /data && chown node:node /data
+RUN mkdir -p /data && chown node:node /data \
+ && printf '#!/bin/sh\nexec node /app/dist/src/cli/main.js "$@"\n' > /usr/local/bin/portal-provisioning \
+ && chmod 755 /usr/local/bin/portal-provisioning
 USER node
 VOLUME ["/data"]
 EXPOSE 8080
