@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { DataDirError, openEmbedded, pgliteVersion } from '../../src/store/embedded.js';
+import { DataDirError, liveLockHolder, openEmbedded, pgliteVersion } from '../../src/store/embedded.js';
 
 const tempDir = () => {
   const dir = mkdtempSync(join(tmpdir(), 'pp-embedded-'));
@@ -34,8 +34,19 @@ t.test('a lock left by a process that no longer exists is taken over', async (t)
   const dir = tempDir();
   writeFileSync(join(dir, 'portal-provisioning.lock'), '999999999\n');
   const db = await openEmbedded(dir);
-  t.equal(readFileSync(join(dir, 'portal-provisioning.lock'), 'utf8').trim(), String(process.pid));
+  t.equal(readFileSync(join(dir, 'portal-provisioning.lock'), 'utf8'), `${process.pid}\ncli\n`, 'the lock names its pid and role');
   await db.close();
+});
+
+t.test('liveLockHolder names a live holder and its role, and ignores a dead one', async (t) => {
+  const dir = tempDir();
+  t.equal(liveLockHolder(dir), undefined, 'no lock');
+  writeFileSync(join(dir, 'portal-provisioning.lock'), '999999999\nservice\n');
+  t.equal(liveLockHolder(dir), undefined, 'a dead pid is a stale lock');
+  writeFileSync(join(dir, 'portal-provisioning.lock'), `${process.ppid}\nservice\n`);
+  t.same(liveLockHolder(dir), { pid: process.ppid, role: 'service' });
+  writeFileSync(join(dir, 'portal-provisioning.lock'), `${process.ppid}\n`);
+  t.same(liveLockHolder(dir), { pid: process.ppid, role: 'cli' }, 'a lock from before roles is a CLI');
 });
 
 t.test('a lock held by a live process refuses the open', async (t) => {
