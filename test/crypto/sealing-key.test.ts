@@ -17,7 +17,7 @@ import type { DB } from '../../src/store/tables.js';
 import { insertTenant } from '../../src/store/tenants.js';
 import { testConfig } from '../helpers/app.js';
 import { testClock } from '../helpers/clock.js';
-import { databaseAtMigration, openTestDatabase } from '../helpers/database.js';
+import { databaseAtMigration, sharedTestDatabase } from '../helpers/database.js';
 import { allowedHosts } from '../helpers/ncentral.js';
 import { memorySource } from '../ncentral/memory-source.js';
 
@@ -79,12 +79,23 @@ async function connectedTenant(db: Kysely<DB>, key: Buffer): Promise<string> {
   return tenant.id;
 }
 
+/**
+ * The test file's database with no fingerprint and no sealed secrets, as on a first start: one database for the
+ * file (opening PGlite is slow), emptied of what the start-up check reads before each test.
+ */
+async function freshDatabase(): Promise<Kysely<DB>> {
+  const { db } = (await sharedTestDatabase()).database;
+  await db.deleteFrom('encryption_key_fingerprint').execute();
+  await db.deleteFrom('signing_keys').execute();
+  await db.deleteFrom('ncentral_connections').execute();
+  return db;
+}
+
 const recorded = async (db: Kysely<DB>) =>
   (await db.selectFrom('encryption_key_fingerprint').selectAll().execute()).map((r) => r.fingerprint);
 
 t.test('the first start records a keyed fingerprint; the same key starts again; another key is refused naming ENCRYPTION_KEY', async (t) => {
-  const { database } = await openTestDatabase(t);
-  const db = database.db;
+  const db = await freshDatabase();
   const key = randomBytes(32);
   t.equal((await start(db, { key })).toString('hex'), key.toString('hex'));
   const [fingerprint] = await recorded(db);
@@ -105,7 +116,7 @@ t.test('the first start records a keyed fingerprint; the same key starts again; 
 });
 
 t.test('with ENCRYPTION_KEY unset the key file is generated, logged once, and used by the next start', async (t) => {
-  const { database } = await openTestDatabase(t);
+  const database = { db: await freshDatabase() };
   const file = await keyFilePath(t);
   const first = capturingLog();
   const key = await start(database.db, { file }, first.log);
@@ -123,7 +134,7 @@ t.test('with ENCRYPTION_KEY unset the key file is generated, logged once, and us
 });
 
 t.test('replicas starting together with different new keys: the database keeps one, the others are refused', async (t) => {
-  const { database } = await openTestDatabase(t);
+  const database = { db: await freshDatabase() };
   const keys = Array.from({ length: 4 }, () => randomBytes(32));
   const outcomes = await Promise.allSettled(keys.map((key) => start(database.db, { key })));
   const started = outcomes.flatMap((o, i) => (o.status === 'fulfilled' ? [keys[i] as Buffer] : []));
@@ -131,15 +142,14 @@ t.test('replicas starting together with different new keys: the database keeps o
   t.same(await recorded(database.db), [keyFingerprint(started[0] as Buffer)]);
   for (const o of outcomes) if (o.status === 'rejected') t.type(o.reason, SealingKeyMismatch);
   // The same new key on every replica: all start.
-  const fresh = await openTestDatabase(t);
+  const fresh = await freshDatabase();
   const shared = randomBytes(32);
-  const together = await Promise.allSettled(Array.from({ length: 4 }, () => start(fresh.database.db, { key: shared })));
+  const together = await Promise.allSettled(Array.from({ length: 4 }, () => start(fresh, { key: shared })));
   t.same(together.map((o) => o.status), ['fulfilled', 'fulfilled', 'fulfilled', 'fulfilled']);
 });
 
 t.test('ENCRYPTION_KEY_PREVIOUS re-seals signing keys and N-central tokens under the new key; the old key alone is refused after', async (t) => {
-  const { database } = await openTestDatabase(t);
-  const db = database.db;
+  const db = await freshDatabase();
   const oldKey = randomBytes(32);
   const newKey = randomBytes(32);
   await start(db, { key: oldKey });
@@ -174,35 +184,41 @@ t.test('ENCRYPTION_KEY_PREVIOUS re-seals signing keys and N-central tokens under
   t.same(await recorded(db), [keyFingerprint(newKey)]);
 });
 
-t.test('upgrade: signing keys an earlier version stored unsealed are sealed at the first start', async (t) => {
+t.test('upgrade: clear signing keys are sealed at the first start, under the key that opens what an earlier version sealed', async (t) => {
   const db = await databaseAtMigration(t, '2026-12-04-0080-ncentral-run-evidence');
-  // What the earlier version did with no ENCRYPTION_KEY: the private key in clear, sealed = false.
+  // What an earlier version left: a signing key in clear (made before ENCRYPTION_KEY was set, sealed = false) and
+  // an N-central token sealed under ENCRYPTION_KEY (connect needed it), with no fingerprint recorded anywhere.
   const legacy = ringWith(db, undefined);
   const { kid } = await legacy.signingKey();
   const clear = await db.selectFrom('signing_keys').select(['private_key', 'sealed']).where('kid', '=', kid).executeTakeFirstOrThrow();
   t.equal(clear.sealed, false);
+  const key = randomBytes(32);
+  await connectedTenant(db, key);
   await migrateToLatest(db);
-  const file = await keyFilePath(t);
+
+  // The operator lost the variable, so the key file would be new: stopped before anything is recorded or sealed.
+  await t.rejects(start(db, { file: await keyFilePath(t) }), /is not the key that sealed the secrets stored by an earlier version: start with the same ENCRYPTION_KEY/);
+  t.same(await recorded(db), []);
+  t.equal((await db.selectFrom('signing_keys').select('sealed').where('kid', '=', kid).executeTakeFirstOrThrow()).sealed, false);
+
   const { log, lines } = capturingLog();
-  const key = await start(db, { file }, log);
+  await start(db, { key }, log);
+  t.same(await recorded(db), [keyFingerprint(key)]);
   t.ok(lines.some((l) => l.includes('sealed the signing keys an earlier version stored unencrypted') && l.includes('"sealed":1')));
   const row = await db.selectFrom('signing_keys').select(['private_key', 'sealed']).where('kid', '=', kid).executeTakeFirstOrThrow();
   t.equal(row.sealed, true);
   t.ok(isSealed(row.private_key));
   t.equal(openSecret(key, row.private_key, sealContext.signingKey(kid)), clear.private_key);
   t.equal((await ringWith(db, key).signingKey()).kid, kid, 'the same key keeps signing, now read sealed');
-  const { kid: listedKid, sealed } = (await ringWith(db, key).list())[0] ?? { kid: '', sealed: false };
-  t.same({ listedKid, sealed }, { listedKid: kid, sealed: true }, '`keys list` no longer says UNSEALED');
+  t.same((await ringWith(db, key).list()).map((k) => [k.kid, k.sealed]), [[kid, true]], '`keys list` no longer says UNSEALED');
 });
 
-t.test('upgrade: secrets sealed under ENCRYPTION_KEY before fingerprints existed decide which key is accepted', async (t) => {
-  const db = await databaseAtMigration(t, '2026-12-04-0080-ncentral-run-evidence');
-  const key = randomBytes(32);
-  await connectedTenant(db, key);
-  await migrateToLatest(db);
-  // An operator who lost the variable (the key file would be new) is stopped before anything is recorded.
-  await t.rejects(start(db, { file: await keyFilePath(t) }), /is not the key that sealed the secrets stored by an earlier version: start with the same ENCRYPTION_KEY/);
-  t.same(await recorded(db), []);
-  await start(db, { key });
-  t.same(await recorded(db), [keyFingerprint(key)]);
+t.test('upgrade with no ENCRYPTION_KEY ever set: the generated key file seals the clear signing keys', async (t) => {
+  const db = await freshDatabase();
+  const legacy = ringWith(db, undefined);
+  const { kid } = await legacy.signingKey();
+  const key = await start(db, { file: await keyFilePath(t) });
+  const row = await db.selectFrom('signing_keys').select(['private_key', 'sealed']).where('kid', '=', kid).executeTakeFirstOrThrow();
+  t.ok(row.sealed && isSealed(row.private_key));
+  t.equal((await ringWith(db, key).signingKey()).kid, kid);
 });
