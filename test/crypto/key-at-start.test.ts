@@ -8,6 +8,7 @@ import t from 'tap';
 import { systemClock } from '../../src/clock.js';
 import { createClient } from '../../src/oauth/credential-service.js';
 import { openEmbedded } from '../../src/store/embedded.js';
+import { migrateToLatest } from '../../src/store/migrate.js';
 import { createTenant } from '../../src/tenants/service.js';
 import { adminQuery, testDatabaseUrl } from '../helpers/database.js';
 import { printed, projectRoot, startService, type ServiceProcess } from '../helpers/process.js';
@@ -50,6 +51,7 @@ t.test('embedded database, no ENCRYPTION_KEY: the key file is made once (0600), 
   const keyFile = join(dataDir, 'encryption-key');
   // A tenant and its client first, straight into the data folder (neither needs the key).
   const db = await openEmbedded(dataDir);
+  await migrateToLatest(db.db);
   const tenant = await createTenant({ db: db.db, clock: systemClock }, 'Contoso');
   const { clientId, clientSecret } = await createClient({ db: db.db, clock: systemClock }, tenant.id);
   await db.close();
