@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { startFakeNcentral } from '../fakes/ncentral.js';
+import { schemaBehindProxy, testDatabaseUrl } from '../helpers/database.js';
 import { LOOPBACK_HOSTS } from '../helpers/ncentral.js';
 import { buildDist, printed, projectRoot, startService, type ServiceProcess } from '../helpers/process.js';
 import { acmeEstate } from '../ncentral/fake-app.js';
@@ -201,4 +202,19 @@ t.test('after kill -9 the stale lock and socket are recognised: the CLI runs on 
   t.equal(served.code, 0, `${served.stderr}\n${printed(second)}`);
   t.match(served.json(), { tenants: [{ name: 'Northwind' }] });
   t.equal(commandsServed(second), 1, 'the new service ran it');
+});
+
+const pgUrl = testDatabaseUrl();
+
+t.test('on PostgreSQL nothing changes: no socket, and the CLI uses the database itself beside the service', { skip: pgUrl ? false : 'needs TEST_DATABASE_URL' }, async (t) => {
+  const { url, schema } = await schemaBehindProxy(t, pgUrl ?? '', 'test_control');
+  const dataDir = tempDir('pp-control-pg-');
+  const env = { DATABASE_URL: url, DATABASE_SCHEMA: schema, DATA_DIR: dataDir, LOG_LEVEL: 'info' };
+  const service = await startService(env, { built: true });
+  t.teardown(() => service.stop());
+  t.notOk(existsSync(join(dataDir, SOCKET)), 'no control socket on PostgreSQL');
+  const created = await cli(env, dataDir, 'tenant', 'create', 'Woodgrove', '--json');
+  t.equal(created.code, 0, created.stderr);
+  t.match(created.json(), { id: String, name: 'Woodgrove' });
+  t.equal(commandsServed(service), 0, 'the CLI ran it itself');
 });
