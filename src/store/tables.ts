@@ -238,6 +238,14 @@ export interface ConsoleSessionsTable {
   revoked_at: NullableTimestamp;
 }
 
+/** The first-run setup link's code (one row at most, slot 'first-run'); only its digest is kept. */
+export interface SetupCodesTable {
+  slot: 'first-run';
+  code_hash: string;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+}
+
 export interface DB {
   tenants: TenantsTable;
   accounts: AccountsTable;
@@ -255,6 +263,7 @@ export interface DB {
   ncentral_sync_runs: NcentralSyncRunsTable;
   admin_tokens: AdminTokensTable;
   console_sessions: ConsoleSessionsTable;
+  setup_codes: SetupCodesTable;
 }
 
 export type Tenant = Selectable<TenantsTable>;
