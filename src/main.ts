@@ -1,7 +1,9 @@
 import closeWithGrace from 'close-with-grace';
+import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { startControlServer } from './control/server.js';
+import { createSetupService } from './console/setup-service.js';
 import { createLogger } from './log.js';
 import { createNcentralService } from './ncentral/service.js';
 import { purgeDepsOf, registerPurgeJob } from './provisioning-log/service.js';
@@ -49,8 +51,25 @@ async function main(): Promise<void> {
     await deps.database.close();
   });
 
+  // First run (issue 12): on a database with no tenant and no admin token, a one-time link into the console. Made
+  // before listening so the link works as soon as it is read.
+  const setupCode = await createSetupService(deps).offerIfUnset();
   await app.listen({ port: config.port, host: config.host });
   log.info({ port: config.port, database: deps.database.kind, scheduler: scheduler.kind }, 'portal-provisioning is ready');
+  if (setupCode) {
+    const setupUrl = `${config.publicBaseUrl ?? listenBaseUrl(app)}/console/setup?code=${setupCode}`;
+    // Warn level: the one line an operator must read, shown whatever LOG_LEVEL hides.
+    log.warn({ setupUrl }, `setup link (one-time, valid 24 h): open ${setupUrl} to create the first tenant and admin`);
+  }
+}
+
+/** Where this process listens, as a browser on this machine reaches it (a wildcard address becomes localhost). */
+function listenBaseUrl(app: FastifyInstance): string {
+  const address = app.server.address();
+  if (address === null || typeof address === 'string') return 'http://localhost';
+  const host = address.address === '0.0.0.0' || address.address === '::' ? 'localhost' : address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const scheme = app.initialConfig.https ? 'https' : 'http';
+  return `${scheme}://${host}:${address.port}`;
 }
 
 main().catch((err: unknown) => {

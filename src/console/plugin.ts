@@ -12,6 +12,7 @@ import { createConsoleSessionService } from './session-service.js';
 import { credentialsRoutes } from './credentials-routes.js';
 import { logsRoutes } from './logs-routes.js';
 import { ncentralRoutes } from './ncentral-routes.js';
+import { setupRoutes } from './setup-routes.js';
 import { signInRoutes } from './sign-in-routes.js';
 import { usersRoutes } from './users-routes.js';
 import { tenantRoutes } from './tenant-routes.js';
@@ -153,6 +154,7 @@ export async function consolePlugin(app: FastifyInstance, options: ConsoleOption
   // prefix again would mount under /console/console.
   const context: ConsoleContext = { deps: options.deps, verifyAdminToken: options.verifyAdminToken, ncentral: options.ncentral, cookie, sessions, oidc, oidcProblem };
   await app.register(signInRoutes, context);
+  await app.register(setupRoutes, context);
   await app.register(tenantRoutes, context);
   await app.register(logsRoutes, context);
   await app.register(usersRoutes, context);

@@ -12,12 +12,22 @@ import { resolveTenantRef, tenantById } from './tenant-service.js';
  * Opens the server-side record and writes the cookie naming it. A session the browser already had is revoked
  * first: after signing in again, the cookie from before opens nothing.
  */
-async function startSession(ctx: ConsoleContext, reply: FastifyReply, user: SignedInUser, claims: Record<string, unknown> | null): Promise<void> {
+export async function startSession(ctx: ConsoleContext, reply: FastifyReply, user: SignedInUser, claims: Record<string, unknown> | null): Promise<void> {
   await endSession(ctx, reply.request);
   const now = ctx.deps.clock.now();
   const expiresAt = new Date(now.getTime() + ctx.cookie.ttlMs);
   const sid = await ctx.sessions.open(user, claims, expiresAt);
   writeSession(reply, ctx.cookie, signedInSession(user, sid, expiresAt), now);
+}
+
+/** A form needs a CSRF token, so a browser without a session gets an anonymous one. */
+export function ensureAnonymousSession(ctx: ConsoleContext, request: FastifyRequest, reply: FastifyReply): ConsoleSession {
+  const existing = request.consoleSession;
+  if (existing) return existing;
+  const now = ctx.deps.clock.now();
+  const fresh = anonymousSession(now, ctx.cookie.ttlMs);
+  writeSession(reply, ctx.cookie, fresh, now);
+  return fresh;
 }
 
 async function endSession(ctx: ConsoleContext, request: FastifyRequest): Promise<void> {
@@ -30,14 +40,7 @@ export async function signInRoutes(app: FastifyInstance, ctx: ConsoleContext): P
   const { clock, database } = deps;
   const ttl = cookie.ttlMs;
 
-  /** The sign-in form needs a CSRF token, so a browser without a session gets an anonymous one. */
-  const ensureSession = (request: FastifyRequest, reply: FastifyReply): ConsoleSession => {
-    const existing = request.consoleSession;
-    if (existing) return existing;
-    const fresh = anonymousSession(clock.now(), ttl);
-    writeSession(reply, cookie, fresh, clock.now());
-    return fresh;
-  };
+  const ensureSession = (request: FastifyRequest, reply: FastifyReply): ConsoleSession => ensureAnonymousSession(ctx, request, reply);
 
   const signInPage = (session: ConsoleSession, next: string, message?: SafeHtml, status = 200) =>
     page({

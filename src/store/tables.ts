@@ -246,6 +246,14 @@ export interface EncryptionKeyFingerprintTable {
   updated_at: Timestamp;
 }
 
+/** The first-run setup link's code (one row at most, slot 'first-run'); only its digest is kept. */
+export interface SetupCodesTable {
+  slot: 'first-run';
+  code_hash: string;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+}
+
 export interface DB {
   tenants: TenantsTable;
   accounts: AccountsTable;
@@ -264,6 +272,7 @@ export interface DB {
   admin_tokens: AdminTokensTable;
   console_sessions: ConsoleSessionsTable;
   encryption_key_fingerprint: EncryptionKeyFingerprintTable;
+  setup_codes: SetupCodesTable;
 }
 
 export type Tenant = Selectable<TenantsTable>;

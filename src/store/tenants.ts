@@ -3,12 +3,39 @@ import type { DB, Tenant } from './tables.js';
 
 type Db = Kysely<DB> | Transaction<DB>;
 
+/** Two writes racing on one name: the unique index on lower(name) refused the second. */
+export class TenantNameTaken extends Error {
+  override name = 'TenantNameTaken';
+  constructor(readonly tenantName: string) {
+    super(`a tenant named "${tenantName}" already exists`);
+  }
+}
+
+const UNIQUE_VIOLATION = '23505';
+
+async function orNameTaken<T>(name: string, work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (err) {
+    if ((err as { code?: string }).code === UNIQUE_VIOLATION) throw new TenantNameTaken(name);
+    throw err;
+  }
+}
+
 export async function insertTenant(db: Db, tenant: { id: string; name: string; createdAt: Date; timeZone?: string }): Promise<Tenant> {
-  return db
-    .insertInto('tenants')
-    .values({ id: tenant.id, name: tenant.name, created_at: tenant.createdAt, time_zone: tenant.timeZone ?? 'UTC' })
-    .returningAll()
-    .executeTakeFirstOrThrow();
+  return orNameTaken(
+    tenant.name,
+    db
+      .insertInto('tenants')
+      .values({ id: tenant.id, name: tenant.name, created_at: tenant.createdAt, time_zone: tenant.timeZone ?? 'UTC' })
+      .returningAll()
+      .executeTakeFirstOrThrow(),
+  );
+}
+
+/** Renames a tenant; throws TenantNameTaken when another tenant has the name (ignoring case). */
+export async function setTenantName(db: Db, id: string, name: string): Promise<Tenant | undefined> {
+  return orNameTaken(name, db.updateTable('tenants').set({ name }).where('id', '=', id).returningAll().executeTakeFirst());
 }
 
 export async function findTenantById(db: Db, id: string): Promise<Tenant | undefined> {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.js';
 import { revokeTenantConsoleSessions } from '../store/console-sessions.js';
-import { findTenantById, findTenantByName, insertTenant, listTenants, setTenantStatus } from '../store/tenants.js';
+import { findTenantById, findTenantByName, insertTenant, listTenants, setTenantName, setTenantStatus, TenantNameTaken } from '../store/tenants.js';
 import type { DB, Tenant } from '../store/tables.js';
 
 interface TenantDeps {
@@ -17,18 +17,37 @@ export class TenantError extends Error {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-export async function createTenant(deps: TenantDeps, name: string): Promise<Tenant> {
+/** A name as stored: trimmed, 1 to 200 characters, not shaped like an id (`--tenant` takes either). */
+function tenantName(name: string): string {
   const trimmed = name.trim();
   if (trimmed === '' || trimmed.length > 200) throw new TenantError('a tenant name must be 1 to 200 characters');
   if (UUID.test(trimmed)) throw new TenantError('a tenant name must not look like a tenant id');
-  if (await findTenantByName(deps.db, trimmed)) throw new TenantError(`a tenant named "${trimmed}" already exists`);
+  return trimmed;
+}
+
+/** The store's named error, said in the operator's words. */
+async function nameFree<T>(work: Promise<T>): Promise<T> {
   try {
-    return await insertTenant(deps.db, { id: randomUUID(), name: trimmed, createdAt: deps.clock.now() });
+    return await work;
   } catch (err) {
-    // Two creations racing on one name: the unique index on lower(name) refuses the second.
-    if ((err as { code?: string }).code === '23505') throw new TenantError(`a tenant named "${trimmed}" already exists`);
+    if (err instanceof TenantNameTaken) throw new TenantError(err.message);
     throw err;
   }
+}
+
+export async function createTenant(deps: TenantDeps, name: string): Promise<Tenant> {
+  const trimmed = tenantName(name);
+  if (await findTenantByName(deps.db, trimmed)) throw new TenantError(`a tenant named "${trimmed}" already exists`);
+  return nameFree(insertTenant(deps.db, { id: randomUUID(), name: trimmed, createdAt: deps.clock.now() }));
+}
+
+/** Names are what operators and OIDC tenant claims use; the id (in Entra's Tenant URL) never changes. */
+export async function renameTenant(deps: Pick<TenantDeps, 'db'>, idOrName: string, name: string): Promise<Tenant> {
+  const tenant = await resolveTenant(deps, idOrName);
+  const trimmed = tenantName(name);
+  const renamed = await nameFree(setTenantName(deps.db, tenant.id, trimmed));
+  if (!renamed) throw new TenantError(`no tenant with id or name "${idOrName}" (see \`tenant list\`)`);
+  return renamed;
 }
 
 /** `--tenant` takes an id or a name (names are unique ignoring case). */
