@@ -45,7 +45,7 @@ async function main(): Promise<void> {
   });
 
   await app.listen({ port: config.port, host: config.host });
-  log.info({ port: config.port, database: deps.database.kind, scheduler: scheduler.kind }, 'portal-provisioning is ready');
+  log.info({ port: config.port, scheme: config.tls ? 'https' : 'http', database: deps.database.kind, scheduler: scheduler.kind }, 'portal-provisioning is ready');
 }
 
 main().catch((err: unknown) => {
