@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { connect } from 'node:tls';
+import { request, type RequestOptions } from 'node:https';
+import { connect, type TLSSocket } from 'node:tls';
 
 /** A private CA a test makes with the openssl CLI (node:crypto cannot issue X.509 certificates). */
 export interface TestCa {
@@ -48,5 +49,43 @@ export async function servedCertificate(port: number, ca: string): Promise<{ ser
       resolve({ serialNumber: peer.serialNumber.toUpperCase(), subject: String(peer.subject.CN ?? '') });
     });
     socket.on('error', reject);
+  });
+}
+
+export interface HttpsAnswer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+  socket: TLSSocket;
+  /** The certificate this connection was shown, and who issued it. */
+  serialNumber: string;
+  issuer: string;
+  reusedSocket: boolean;
+}
+
+/** One https request with node:https (fetch cannot be told which CA to trust), SNI `localhost` unless given. */
+export function httpsRequest(options: RequestOptions & { body?: string }): Promise<HttpsAnswer> {
+  const { body: payload, ...rest } = options;
+  return new Promise((resolve, reject) => {
+    const req = request({ servername: 'localhost', ...rest }, (res) => {
+      // A keep-alive agent takes the socket back once the body is read: note it (and its peer) now.
+      const socket = res.socket as TLSSocket;
+      const peer = socket.getPeerCertificate();
+      let body = '';
+      res.on('data', (d: Buffer) => (body += d.toString()));
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          body,
+          socket,
+          serialNumber: peer.serialNumber.toUpperCase(),
+          issuer: String(peer.issuer.CN ?? ''),
+          reusedSocket: req.reusedSocket,
+        }),
+      );
+    });
+    req.on('error', reject);
+    req.end(payload);
   });
 }

@@ -1,13 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { copyFileSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
-import { Agent, request, type RequestOptions } from 'node:https';
-import type { TLSSocket } from 'node:tls';
+import { Agent, type RequestOptions } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { adminQuery, testDatabaseUrl } from '../helpers/database.js';
 import { printed, startService, type ServiceProcess } from '../helpers/process.js';
-import { issueCertificate, makeTestCa, servedCertificate, type IssuedCertificate } from '../helpers/tls.js';
+import { httpsRequest, issueCertificate, makeTestCa, servedCertificate, type IssuedCertificate } from '../helpers/tls.js';
 
 const tempDir = (t: Test): string => {
   const dir = mkdtempSync(join(tmpdir(), 'pp-https-'));
@@ -25,29 +24,7 @@ async function databaseEnv(t: Test, dir: string): Promise<Record<string, string>
   return { DATABASE_URL: url, DATABASE_SCHEMA: schema };
 }
 
-interface Answer {
-  status: number;
-  body: string;
-  socket: TLSSocket;
-  /** The certificate this connection was shown. */
-  serialNumber: string;
-  reusedSocket: boolean;
-}
-
-function get(port: number, path: string, options: RequestOptions): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, servername: 'localhost', ...options }, (res) => {
-      // A keep-alive agent takes the socket back once the body is read: note it (and its peer) now.
-      const socket = res.socket as TLSSocket;
-      const serialNumber = socket.getPeerCertificate().serialNumber.toUpperCase();
-      let body = '';
-      res.on('data', (d: Buffer) => (body += d.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, socket, serialNumber, reusedSocket: req.reusedSocket }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
+const get = (port: number, path: string, options: RequestOptions) => httpsRequest({ host: '127.0.0.1', port, path, ...options });
 
 async function until<T>(what: string, probe: () => Promise<T> | T, done: (value: T) => boolean, timeoutMs = 15_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
