@@ -1,4 +1,4 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -131,4 +131,17 @@ t.test('Entra through caddy (deploy/Caddyfile): token, Test Connection and creat
   t.equal(user.meta.location, `${publicBaseUrl}/scim/v2/Users/${user.id}`, 'meta.location names the https URL');
   t.equal(created.headers['location'], user.meta.location);
 
+
+  // The README's last step: the log entry Test Connection made, read with the CLI (`npm run cli -- logs search …`).
+  // The service is stopped first: on the embedded database it holds DATA_DIR, and stopping writes batched entries.
+  t.equal(await service.stop(), 0);
+  const cli = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'logs', 'search', '--tenant', 'Contoso via Caddy', '--operation', 'Test connection', '--json'], {
+    cwd: projectRoot,
+    env: { PATH: process.env['PATH'] ?? '', ...databaseEnv, PUBLIC_BASE_URL: publicBaseUrl },
+    encoding: 'utf8',
+  });
+  t.equal(cli.status, 0, 'logs search exits 0', { stderr: cli.stderr });
+  const { entries } = JSON.parse(cli.stdout) as { entries: { operation: string; outcome: string; tenantId: string }[] };
+  t.equal(entries.length, 1, 'one Test connection entry');
+  t.match(entries[0], { operation: 'Test connection', outcome: 'success', tenantId: tenant.id });
 });
