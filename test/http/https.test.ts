@@ -84,6 +84,9 @@ t.test('TLS_CERT_FILE/TLS_KEY_FILE: https from a private CA; a renewed pair is s
   // Without PUBLIC_BASE_URL the URLs the service names follow the connection: https.
   const metadata = await get(service.port, '/.well-known/oauth-authorization-server', { ca: ca.pem, agent: false });
   t.equal(JSON.parse(metadata.body).issuer, `https://127.0.0.1:${service.port}`);
+  // and the console's cookie is a Secure __Host- one.
+  const signIn = await get(service.port, '/console/sign-in', { ca: ca.pem, agent: false });
+  t.match(String(signIn.headers['set-cookie']), /^__Host-pp-console=[^;]+;.*Secure/);
 
   // An HTTP/1.1 keep-alive connection opened on the first certificate.
   const keepAlive = new Agent({ keepAlive: true, maxSockets: 1, ca: ca.pem });
