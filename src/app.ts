@@ -7,6 +7,7 @@ import { consolePlugin } from './console/plugin.js';
 import type { Deps } from './deps.js';
 import { errorsPlugin, frameworkErrorRenderer, type ErrorFamily } from './http/errors.js';
 import { healthPlugin } from './http/health.js';
+import { createHttpsServing } from './http/https-server.js';
 import { metricsPlugin } from './http/metrics.js';
 import { openApiPlugin } from './http/openapi.js';
 import type { AdminPrincipal, Authenticator, ScimPrincipal } from './http/principal.js';
@@ -51,6 +52,13 @@ export async function buildApp(deps: Deps, options: AppOptions = {}): Promise<Fa
   // Every failure under /scim (Fastify's own 404/413/415/400 included) is phrased as a SCIM Error, under /oauth2 as
   // an RFC 6749 error.
   const errorFamilies: ErrorFamily[] = [consoleErrorFamily, scimErrorFamily, oauthErrorFamily];
+  // Node only enforces requestTimeout when it is given at construction, and checks it every
+  // connectionsCheckingInterval (30 s by default): without these a slow body held a socket open indefinitely.
+  const http = { maxHeaderSize: config.maxHeaderBytes, requestTimeout: config.requestTimeoutMs, connectionsCheckingInterval: 1000 };
+  // TLS_CERT_FILE/TLS_KEY_FILE: the service serves https itself, with the same limits.
+  const https = config.tls
+    ? createHttpsServing(config.tls, { http, keepAliveTimeoutMs: config.keepAliveTimeoutMs, requestTimeoutMs: config.requestTimeoutMs })
+    : undefined;
   const app = Fastify({
     frameworkErrors: frameworkErrorRenderer(errorFamilies),
     // Typed as Fastify's base logger so the app keeps the default instance type plugins are written against.
@@ -65,10 +73,16 @@ export async function buildApp(deps: Deps, options: AppOptions = {}): Promise<Fa
     trustProxy: config.trustProxy,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
-    // Node only enforces requestTimeout when it is given at construction, and checks it every
-    // connectionsCheckingInterval (30 s by default): without these a slow body held a socket open indefinitely.
-    http: { maxHeaderSize: config.maxHeaderBytes, requestTimeout: config.requestTimeoutMs, connectionsCheckingInterval: 1000 },
+    http,
+    ...(https ? { serverFactory: https.serverFactory } : {}),
   });
+  if (https) {
+    deps.log.info({ tls: https.served() }, 'serving https');
+    const expiresInDays = (Date.parse(https.served().validTo) - deps.clock.now().getTime()) / 86_400_000;
+    if (expiresInDays < 14) deps.log.warn({ tls: https.served() }, expiresInDays < 0 ? 'the TLS certificate has expired' : 'the TLS certificate expires within 14 days');
+    const renewals = https.watch(deps.log);
+    app.addHook('onClose', async () => renewals.stop());
+  }
 
   if (options.onRoute) app.addHook('onRoute', options.onRoute);
   app.decorateRequest('principal', null);

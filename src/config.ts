@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
+import { readCertificatePair, type TlsFiles } from './http/tls-certificate.js';
 import { parseAllowedHosts, PUBLIC_ONLY, type AllowedHosts } from './ncentral/allowed-hosts.js';
 
 /**
@@ -90,6 +91,8 @@ export const ConfigSchema = Type.Object({
   METRICS_TOKEN: Type.Optional(
     Type.String({ pattern: '^[\\x21-\\x7e]{32,512}$', description: 'at least 32 printable characters without spaces (e.g. `openssl rand -hex 32`)' }),
   ),
+  TLS_CERT_FILE: Type.Optional(Type.String({ minLength: 1, description: 'a path to a PEM certificate (chain) file' })),
+  TLS_KEY_FILE: Type.Optional(Type.String({ minLength: 1, description: 'a path to a PEM private key file' })),
 });
 
 type RawConfig = Static<typeof ConfigSchema>;
@@ -157,6 +160,8 @@ export interface Config {
   ncentralAllowedHosts: AllowedHosts;
   /** Caps on what one N-central sync run reads; past one the run fails with `serverMisbehaved`. */
   ncentralLimits: NcentralReadLimits;
+  /** Serve https with this certificate and key (checked at boot, reloaded when renewed); undefined: plain http. */
+  tls: TlsFiles | undefined;
 }
 
 /** The same fields as `NcentralLimits` in src/ncentral/limits.ts (kept apart from the client's error types it sits beside). */
@@ -268,8 +273,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxItemsPerListing: c.NCENTRAL_MAX_ITEMS_PER_LISTING ?? 1_000_000,
       maxFieldChars: c.NCENTRAL_MAX_FIELD_CHARS ?? 8192,
     },
+    tls: tlsFiles(c),
   };
   return config;
+}
+
+/** Both or neither; a pair that would not serve (unreadable, not PEM, key not the certificate's) stops the boot. */
+function tlsFiles(c: RawConfig): TlsFiles | undefined {
+  const { TLS_CERT_FILE: certFile, TLS_KEY_FILE: keyFile } = c;
+  if (certFile === undefined && keyFile === undefined) return undefined;
+  if (certFile === undefined) throw new ConfigError('TLS_CERT_FILE', 'must be set when TLS_KEY_FILE is (both or neither)');
+  if (keyFile === undefined) throw new ConfigError('TLS_KEY_FILE', 'must be set when TLS_CERT_FILE is (both or neither)');
+  const reading = readCertificatePair({ certFile, keyFile });
+  if (!reading.ok) throw new ConfigError(reading.variable, reading.problem);
+  return { certFile, keyFile };
 }
 
 function oidcConfig(c: RawConfig): OidcConfig | undefined {

@@ -55,7 +55,7 @@ async function main(): Promise<void> {
   // before listening so the link works as soon as it is read.
   const setupCode = await createSetupService(deps).offerIfUnset();
   await app.listen({ port: config.port, host: config.host });
-  log.info({ port: config.port, database: deps.database.kind, scheduler: scheduler.kind }, 'portal-provisioning is ready');
+  log.info({ port: config.port, scheme: config.tls ? 'https' : 'http', database: deps.database.kind, scheduler: scheduler.kind }, 'portal-provisioning is ready');
   if (setupCode) {
     const setupUrl = `${config.publicBaseUrl ?? listenBaseUrl(app)}/console/setup?code=${setupCode}`;
     // Warn level: the one line an operator must read, shown whatever LOG_LEVEL hides.

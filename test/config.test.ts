@@ -102,3 +102,44 @@ t.test('ENCRYPTION_KEY_PREVIOUS takes a 32-byte key like ENCRYPTION_KEY; the key
   // Rotating to the same key would re-seal nothing and hide a copy-paste slip.
   t.throws(() => loadConfig({ ENCRYPTION_KEY: current, ENCRYPTION_KEY_PREVIOUS: current }), /ENCRYPTION_KEY_PREVIOUS: is the same key as ENCRYPTION_KEY/);
 });
+
+const tlsFixture = (name: string) => new URL(`./fixtures/tls/${name}`, import.meta.url).pathname;
+const configErrorOf = (env: Record<string, string>): ConfigError => {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) return err;
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+};
+
+t.test('TLS_CERT_FILE and TLS_KEY_FILE: a matching PEM pair turns https on; unset, plain http', async (t) => {
+  t.equal(loadConfig({}).tls, undefined);
+  const config = loadConfig({ TLS_CERT_FILE: tlsFixture('server.pem'), TLS_KEY_FILE: tlsFixture('server.key') });
+  t.same(config.tls, { certFile: tlsFixture('server.pem'), keyFile: tlsFixture('server.key') });
+});
+
+t.test('TLS_CERT_FILE and TLS_KEY_FILE: one without the other is refused, naming the missing one', async (t) => {
+  t.equal(configErrorOf({ TLS_CERT_FILE: tlsFixture('server.pem') }).variable, 'TLS_KEY_FILE');
+  t.equal(configErrorOf({ TLS_KEY_FILE: tlsFixture('server.key') }).variable, 'TLS_CERT_FILE');
+});
+
+t.test('TLS files that would not serve stop the boot with a one-line reason', async (t) => {
+  const unreadable = configErrorOf({ TLS_CERT_FILE: '/nonexistent/cert.pem', TLS_KEY_FILE: tlsFixture('server.key') });
+  t.equal(unreadable.variable, 'TLS_CERT_FILE');
+  t.match(unreadable.message, /cannot read \/nonexistent\/cert\.pem \(ENOENT\)/);
+
+  const notPem = configErrorOf({ TLS_CERT_FILE: tlsFixture('README.md'), TLS_KEY_FILE: tlsFixture('server.key') });
+  t.equal(notPem.variable, 'TLS_CERT_FILE');
+  t.match(notPem.message, /holds no PEM certificate/);
+
+  const keyNotPem = configErrorOf({ TLS_CERT_FILE: tlsFixture('server.pem'), TLS_KEY_FILE: tlsFixture('server.pem') });
+  t.equal(keyNotPem.variable, 'TLS_KEY_FILE');
+  t.match(keyNotPem.message, /is not a PEM private key/);
+
+  const mismatch = configErrorOf({ TLS_CERT_FILE: tlsFixture('server.pem'), TLS_KEY_FILE: tlsFixture('ca.key') });
+  t.equal(mismatch.variable, 'TLS_KEY_FILE');
+  t.match(mismatch.message, /ca\.key does not match the certificate in TLS_CERT_FILE \(CN=localhost/);
+  t.notMatch(mismatch.message, /\n/);
+});

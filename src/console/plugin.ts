@@ -28,7 +28,8 @@ const ASSET_HEADERS = { 'cache-control': 'public, max-age=31536000, immutable' }
  */
 export async function consolePlugin(app: FastifyInstance, options: ConsoleOptions): Promise<void> {
   const { config, clock } = options.deps;
-  const secure = config.publicBaseUrl ? config.publicBaseUrl.startsWith('https://') : false;
+  // Secure cookies when the console is reached over https: PUBLIC_BASE_URL's scheme, else whether we serve TLS.
+  const secure = config.publicBaseUrl ? config.publicBaseUrl.startsWith('https://') : config.tls !== undefined;
   const cookie = cookieSettings(secure, config.consoleSessionTtlMinutes);
   // Without a configured secret each process signs with its own key: sessions end on restart and do not cross
   // replicas (README says so).
