@@ -5,12 +5,7 @@ import { openSecret, sealContext, sealSecret } from '../crypto/sealed-secret.js'
 import {
   findConnection,
   findOrgUnit,
-  findRun,
-  hasSucceededJob,
   listOrgUnits,
-  listRuns,
-  listScheduledConnections,
-  RunAlreadyActive,
   setOrgUnitNotes,
   setOrgUnitStates,
   updateConnection,
@@ -27,27 +22,14 @@ import { targetFor, type UnitMapping } from './device-diff.js';
 import { plannedKinds, refreshOrgUnits } from './directory-service.js';
 import type { NcentralLimits } from './limits.js';
 import { planAutoMatch } from './matcher.js';
-import { DEFAULT_SYNC_TIME, nightlyCron, nightlyJobName, parseSyncTime } from './schedule.js';
+import { DEFAULT_SYNC_TIME, parseSyncTime } from './schedule.js';
 import type { SyncProgress } from './sync.js';
 import { connectionView, type ConnectionView, type PreviewView, type UnitView } from './views.js';
 export { runView, type ConnectionView, type PreviewView, type RunView, type UnitView } from './views.js';
-import { runSync, type SyncSettings } from './sync-service.js';
-
-/** A refusal the edge turns into its own error shape (HTTP status, CLI exit code). */
-export class NcentralServiceError extends Error {
-  override name = 'NcentralServiceError';
-  constructor(
-    readonly code: 'notConnected' | 'invalid' | 'notFound' | 'noEncryptionKey' | 'alreadyRunning' | 'notVerified',
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-/** What the scheduler offers this feature: a named daily job, exactly once across replicas. */
-export interface JobScheduler {
-  register(name: string, cron: string, timeZone: string, handler: (job: { id: string }) => Promise<void>): Promise<void>;
-}
+import { NcentralRuns, type JobScheduler } from './run-service.js';
+import { NcentralServiceError } from './service-error.js';
+export { NcentralServiceError } from './service-error.js';
+export type { JobScheduler } from './run-service.js';
 
 export interface NcentralServiceDeps {
   db: Kysely<DB>;
@@ -76,18 +58,22 @@ export type OptionsInput = Omit<ConnectInput, 'url' | 'token' | 'caPem'>;
 const tokenContext = sealContext.ncentralToken;
 
 
-const settingsOf = (c: NcentralConnection): SyncSettings => ({
-  deviceSync: c.device_sync,
-  assetsUnderParent: c.assets_under_parent,
-  ignoreSyncRequirements: c.ignore_sync_requirements,
-});
 
-/** The N-central feature: connection, matching workflow, preview/finish, runs and their scheduling. */
+/** The N-central feature's façade for the API, console and CLI: connection, matching workflow, preview/finish; runs and their scheduling are NcentralRuns'. */
 export class NcentralService {
-  private readonly background = new Set<Promise<unknown>>();
-  private scheduler: JobScheduler | undefined;
+  private readonly runner: NcentralRuns;
 
-  constructor(private readonly deps: NcentralServiceDeps) {}
+  constructor(private readonly deps: NcentralServiceDeps) {
+    this.runner = new NcentralRuns({
+      db: deps.db,
+      clock: deps.clock,
+      log: deps.log,
+      connector: deps.connector,
+      connection: (tenantId) => this.requireConnection(tenantId),
+      tenant: (tenantId) => this.requireTenant(tenantId),
+      secretOf: (c) => this.secretOf(c),
+    });
+  }
 
   // ---- connection ----------------------------------------------------------------------------------------------
 
@@ -281,112 +267,38 @@ export class NcentralService {
     return this.sync(tenantId, 'finish', options);
   }
 
-  // ---- runs ----------------------------------------------------------------------------------------------------
+  // ---- runs and scheduling (run-service.ts) -----------------------------------------------------------------------
 
-  /** Starts a run; with `wait` resolves when it ends, else as soon as it is recorded as running. */
-  async sync(
-    tenantId: string,
-    trigger: SyncTrigger,
-    options: { wait?: boolean; jobKey?: string; onProgress?: (p: SyncProgress) => void } = {},
-  ): Promise<NcentralSyncRun> {
-    const c = await this.requireConnection(tenantId);
-    const source = this.deps.connector.open(this.secretOf(c));
-    let started!: (runId: string) => void;
-    const startedP = new Promise<string>((r) => (started = r));
-    const runId = crypto.randomUUID();
-    const work = runSync(
-      { db: this.deps.db, clock: this.deps.clock, log: this.deps.log },
-      {
-        tenantId,
-        trigger,
-        jobKey: options.jobKey ?? null,
-        runId,
-        settings: settingsOf(c),
-        source,
-        onProgress: (p) => {
-          if (p.phase !== 'starting') started(runId);
-          options.onProgress?.(p);
-        },
-      },
-    ).finally(() => source.close());
-    if (options.wait) {
-      try {
-        return await work;
-      } catch (err) {
-        throw this.translate(err);
-      }
-    }
-    this.track(work);
-    // Either the run is recorded (first progress) or it refused to start (already running).
-    const first = await Promise.race([startedP, work.then(() => runId, (err: unknown) => Promise.reject(this.translate(err)))]);
-    return this.run(tenantId, first);
+  sync(tenantId: string, trigger: SyncTrigger, options: { wait?: boolean; jobKey?: string; onProgress?: (p: SyncProgress) => void } = {}): Promise<NcentralSyncRun> {
+    return this.runner.sync(tenantId, trigger, options);
   }
 
-  /** The scheduler's entry point: a job delivered twice never runs a second time once it has succeeded. */
-  async runScheduled(tenantId: string, jobKey: string): Promise<NcentralSyncRun | null> {
-    const c = await findConnection(this.deps.db, tenantId);
-    if (!c?.finished_at) return null;
-    if (await hasSucceededJob(this.deps.db, tenantId, jobKey)) return null;
-    try {
-      return await this.sync(tenantId, 'scheduled', { wait: true, jobKey });
-    } catch (err) {
-      if (err instanceof NcentralServiceError && err.code === 'alreadyRunning') {
-        this.deps.log.info({ tenantId }, 'nightly N-central sync skipped: a run is already in progress');
-        return null;
-      }
-      throw err;
-    }
+  runScheduled(tenantId: string, jobKey: string): Promise<NcentralSyncRun | null> {
+    return this.runner.runScheduled(tenantId, jobKey);
   }
 
-  async runs(tenantId: string, limit = 20): Promise<NcentralSyncRun[]> {
-    await this.requireConnection(tenantId);
-    return listRuns(this.deps.db, tenantId, Math.max(1, Math.min(200, limit)));
+  runs(tenantId: string, limit = 20): Promise<NcentralSyncRun[]> {
+    return this.runner.runs(tenantId, limit);
   }
 
-  async run(tenantId: string, runId: string): Promise<NcentralSyncRun> {
-    const run = await findRun(this.deps.db, tenantId, runId);
-    if (!run) throw new NcentralServiceError('notFound', `No sync run ${runId} for this tenant.`);
-    return run;
+  run(tenantId: string, runId: string): Promise<NcentralSyncRun> {
+    return this.runner.run(tenantId, runId);
   }
 
-  // ---- scheduling ----------------------------------------------------------------------------------------------
-
-  /** Registers every finished tenant's nightly run; called at start-up and again from time to time for new ones. */
-  async attachScheduler(scheduler: JobScheduler): Promise<void> {
-    this.scheduler = scheduler;
-    for (const s of await listScheduledConnections(this.deps.db)) await this.register(s.tenantId, s.syncTime, s.timeZone);
-  }
-
-  private async scheduleTenant(tenantId: string): Promise<void> {
-    if (!this.scheduler) return;
-    const tenant = await this.requireTenant(tenantId);
-    const c = await this.requireConnection(tenantId);
-    await this.register(tenantId, c.sync_time, tenant.time_zone);
-  }
-
-  private async register(tenantId: string, syncTime: string, timeZone: string): Promise<void> {
-    await this.scheduler?.register(nightlyJobName(tenantId), nightlyCron(syncTime), timeZone, async (job) => {
-      await this.runScheduled(tenantId, job.id);
-    });
+  attachScheduler(scheduler: JobScheduler): Promise<void> {
+    return this.runner.attachScheduler(scheduler);
   }
 
   /** Waits for runs started without `wait` (shutdown, tests). */
-  async drain(): Promise<void> {
-    while (this.background.size > 0) await Promise.allSettled([...this.background]);
+  drain(): Promise<void> {
+    return this.runner.drain();
+  }
+
+  private scheduleTenant(tenantId: string): Promise<void> {
+    return this.runner.scheduleTenant(tenantId);
   }
 
   // ---- helpers -------------------------------------------------------------------------------------------------
-
-  private track(p: Promise<unknown>): void {
-    const guarded = p.catch(() => undefined);
-    this.background.add(guarded);
-    void guarded.finally(() => this.background.delete(guarded));
-  }
-
-  private translate(err: unknown): unknown {
-    if (err instanceof RunAlreadyActive) return new NcentralServiceError('alreadyRunning', err.message);
-    return err;
-  }
 
   private async refresh(tenantId: string, secret: ConnectionSecret): Promise<void> {
     const source = this.deps.connector.open(secret);
