@@ -90,3 +90,16 @@ export function assetPage(input: { session: ConsoleSession | null; asset: AssetD
       ${input.history.length === 0 ? html`<p class="muted">No sync has changed this asset within the retention period.</p>` : changesTable(input.history, { showAsset: false, labelledBy: 'history' })}`,
   });
 }
+
+/** What one sync run changed, paged by the changes' own cursor, for the run's page. */
+export function runChangesSection(input: { runId: string; changes: ChangeRow[]; cursor: string | undefined; nextCursor: string | null }): SafeHtml {
+  const base = `/console/ncentral/runs/${input.runId}`;
+  return html`<h2 id="run-changes">What this run changed</h2>
+    ${input.changes.length === 0
+      ? html`<p class="muted">${input.cursor ? 'No more changes.' : 'This run changed no asset.'}</p>`
+      : changesTable(input.changes, { showAsset: true, labelledBy: 'run-changes' })}
+    <nav class="pager" aria-label="Pages of changes">
+      ${input.cursor ? html`<a href="${base}#run-changes">« First changes</a>` : ''}
+      ${input.nextCursor ? html`<a href="${base}?${new URLSearchParams({ cursor: input.nextCursor }).toString()}#run-changes" rel="next">More changes »</a>` : ''}
+    </nav>`;
+}
