@@ -34,3 +34,41 @@ export async function listAccountsPage(
   if (options.afterUserName !== undefined) q = q.where(sql<boolean>`lower(user_name) > ${options.afterUserName.toLowerCase()}`);
   return q.orderBy(sql`lower(user_name)`).limit(options.limit).execute();
 }
+
+export interface AccountReadRow extends AccountListRow {
+  given_name: string;
+  family_name: string;
+  created_at: Date;
+  /** lower(user_name) as PostgreSQL folds it: the keyset position (JavaScript's folding may differ). */
+  user_key: string;
+}
+
+const ACCOUNT_READ_COLUMNS = ['id', 'user_name', 'external_id', 'given_name', 'family_name', 'display_name', 'email', 'active', 'created_at', 'updated_at'] as const;
+
+/**
+ * The admin API's page of accounts in userName order (any case), after `afterUserName`; `search` (lower-cased)
+ * matches anywhere in the userName, the display name or the email.
+ */
+export async function findAccountsPage(
+  db: Db,
+  tenantId: string,
+  options: { search?: string | undefined; afterUserName?: string | undefined; limit: number },
+): Promise<AccountReadRow[]> {
+  let q = db.selectFrom('accounts').select(ACCOUNT_READ_COLUMNS).select(sql<string>`lower(user_name)`.as('user_key')).where('tenant_id', '=', tenantId);
+  if (options.search !== undefined) {
+    const pattern = `%${options.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    q = q.where(sql<boolean>`(lower(user_name) like ${pattern} or lower(display_name) like ${pattern} or lower(email) like ${pattern})`);
+  }
+  if (options.afterUserName !== undefined) q = q.where(sql<boolean>`lower(user_name) > ${options.afterUserName}`);
+  return q.orderBy(sql`lower(user_name)`).limit(options.limit).execute();
+}
+
+export async function findAccountRead(db: Db, tenantId: string, id: string): Promise<AccountReadRow | undefined> {
+  return db
+    .selectFrom('accounts')
+    .select(ACCOUNT_READ_COLUMNS)
+    .select(sql<string>`lower(user_name)`.as('user_key'))
+    .where('tenant_id', '=', tenantId)
+    .where('id', '=', id)
+    .executeTakeFirst();
+}

@@ -15,7 +15,20 @@ export interface AssetWrite {
   manufacturer: string | null;
   osName: string | null;
   deviceClass: string | null;
+  /** What N-central reports of the device feeding this asset; absent for other sources. */
+  ncentralCustomerId?: string | null;
+  ncentralSiteId?: string | null;
+  lastCheckIn?: Date | null;
 }
+
+/**
+ * A MAC address as a search compares it: its hex digits, lower-case, separators dropped, so `00-1A-2B-3C-4D-5E`,
+ * `001a.2b3c.4d5e` and `00:1a:2b:3c:4d:5e` are one address.
+ */
+export const macDigits = (mac: string): string => mac.toLowerCase().replace(/[^0-9a-f]/g, '');
+
+/** The `mac_search` column: every address's digits, comma-separated, so a search never matches across two. */
+export const macSearchKey = (macs: readonly string[]): string => macs.map(macDigits).filter((m) => m !== '').join(',');
 
 /**
  * One multi-row upsert keyed by (tenant, source, external id): a replayed batch (a crashed run resumed, a job
@@ -40,6 +53,10 @@ export async function upsertAssets(db: Db, tenantId: string, assets: AssetWrite[
         manufacturer: a.manufacturer,
         os_name: a.osName,
         device_class: a.deviceClass,
+        ncentral_customer_id: a.ncentralCustomerId ?? null,
+        ncentral_site_id: a.ncentralSiteId ?? null,
+        last_check_in: a.lastCheckIn ?? null,
+        mac_search: macSearchKey(a.macAddresses),
         removed_at: null,
         created_at: at,
         updated_at: at,
@@ -55,6 +72,10 @@ export async function upsertAssets(db: Db, tenantId: string, assets: AssetWrite[
         manufacturer: eb.ref('excluded.manufacturer'),
         os_name: eb.ref('excluded.os_name'),
         device_class: eb.ref('excluded.device_class'),
+        ncentral_customer_id: eb.ref('excluded.ncentral_customer_id'),
+        ncentral_site_id: eb.ref('excluded.ncentral_site_id'),
+        last_check_in: eb.ref('excluded.last_check_in'),
+        mac_search: eb.ref('excluded.mac_search'),
         removed_at: null,
         updated_at: eb.ref('excluded.updated_at'),
       })),
@@ -107,17 +128,25 @@ export async function findLinkCandidates(
     .execute();
 }
 
-export async function markAssetsRemoved(db: Db, tenantId: string, source: string, externalIds: string[], at: Date): Promise<number> {
-  if (externalIds.length === 0) return 0;
-  const res = await db
+/** Marks a source's assets removed; returns the ids of those it marked (the change records need them). */
+export async function markAssetsRemoved(db: Db, tenantId: string, source: string, externalIds: string[], at: Date): Promise<{ id: string; externalId: string }[]> {
+  if (externalIds.length === 0) return [];
+  const rows = await db
     .updateTable('assets')
     .set({ removed_at: at, updated_at: at })
     .where('tenant_id', '=', tenantId)
     .where('source', '=', source)
     .where('external_id', 'in', externalIds)
     .where('removed_at', 'is', null)
-    .executeTakeFirst();
-  return Number(res.numUpdatedRows);
+    .returning(['id', 'external_id'])
+    .execute();
+  return rows.map((r) => ({ id: r.id, externalId: r.external_id }));
+}
+
+/** The stored assets a batch is about to overwrite: what their change records compare against. */
+export async function findAssetsForUpdate(db: Db, tenantId: string, ids: string[]): Promise<Asset[]> {
+  if (ids.length === 0) return [];
+  return db.selectFrom('assets').selectAll().where('tenant_id', '=', tenantId).where('id', 'in', ids).execute();
 }
 
 export async function listAssets(db: Db, tenantId: string, filter: { source?: string; portalClientId?: string } = {}): Promise<Asset[]> {

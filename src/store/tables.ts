@@ -129,9 +129,28 @@ export interface AssetsTable {
   manufacturer: string | null;
   os_name: string | null;
   device_class: string | null;
+  /** What N-central reports for an asset it feeds (migration 2026-12-04-0130); null for other sources. */
+  ncentral_customer_id: ColumnType<string | null, string | null | undefined, string | null>;
+  ncentral_site_id: ColumnType<string | null, string | null | undefined, string | null>;
+  last_check_in: NullableTimestamp;
+  /** The MAC addresses as 12 lower-case hex digits each, comma-separated: what a MAC search matches. */
+  mac_search: ColumnType<string, string | undefined, string>;
   removed_at: Timestamp | null;
   created_at: Timestamp;
   updated_at: Timestamp;
+}
+
+export type AssetChangeKind = 'created' | 'updated' | 'linked' | 'removed';
+
+/** What a sync run did to one asset, written in the transaction of the change (issue 13). */
+export interface AssetChangesTable {
+  tenant_id: string;
+  id: BigId;
+  run_id: string;
+  asset_id: string;
+  kind: AssetChangeKind;
+  detail: Json<Record<string, unknown>>;
+  occurred_at: Timestamp;
 }
 
 export interface NcentralConnectionsTable {
@@ -249,6 +268,7 @@ export interface DB {
   signing_keys: SigningKeysTable;
   portal_clients: PortalClientsTable;
   assets: AssetsTable;
+  asset_changes: AssetChangesTable;
   ncentral_connections: NcentralConnectionsTable;
   ncentral_org_units: NcentralOrgUnitsTable;
   ncentral_devices: NcentralDevicesTable;
@@ -268,6 +288,7 @@ export type ProvisioningLogRow = Selectable<ProvisioningLogTable>;
 export type NewProvisioningLogRow = Insertable<ProvisioningLogTable>;
 export type PortalClient = Selectable<PortalClientsTable>;
 export type Asset = Selectable<AssetsTable>;
+export type AssetChangeRow = Selectable<AssetChangesTable>;
 export type NcentralConnection = Selectable<NcentralConnectionsTable>;
 export type NcentralOrgUnit = Selectable<NcentralOrgUnitsTable>;
 export type NcentralDeviceRow = Selectable<NcentralDevicesTable>;
