@@ -1,40 +1,8 @@
+import type { AssetChangeView, AssetDetailView } from '../portal/views.js';
 import { html, type SafeHtml } from './html.js';
 import { goneBadge } from './inventory-pages.js';
 import { formatTime, page } from './layout.js';
 import type { ConsoleSession } from './session.js';
-
-/** Every field of one asset, as the asset page shows it. */
-export interface AssetDetail {
-  id: string;
-  clientId: string;
-  clientName: string | null;
-  name: string;
-  serialNumber: string | null;
-  macAddresses: string[];
-  manufacturer: string | null;
-  model: string | null;
-  osName: string | null;
-  deviceClass: string | null;
-  source: string;
-  ncentralDeviceId: string | null;
-  ncentralCustomerId: string | null;
-  ncentralSiteId: string | null;
-  lastCheckinAt: string | null;
-  createdAt: string;
-  updatedAt: string;
-  removedAt: string | null;
-}
-
-/** One change a sync run made to an asset: what, when, and for updates each field old → new. */
-export interface ChangeRow {
-  id: string;
-  runId: string;
-  assetId: string;
-  assetName: string | null;
-  kind: string;
-  at: string;
-  fields: { field: string; old: unknown; new: unknown }[];
-}
 
 const KIND_LABELS: Record<string, string> = { created: 'Created', updated: 'Updated', linked: 'Linked to existing asset', removed: 'Gone from N-central' };
 const kindBadge = (kind: string): SafeHtml =>
@@ -42,57 +10,64 @@ const kindBadge = (kind: string): SafeHtml =>
 
 const show = (value: unknown): string => (value === null || value === undefined ? '(none)' : typeof value === 'string' ? value : JSON.stringify(value));
 
-/** The fields an update changed, old → new; other kinds say what happened in their badge. */
-const changedFields = (c: ChangeRow): SafeHtml =>
-  c.fields.length === 0
-    ? html``
-    : html`<ul class="changes">${c.fields.map((f) => html`<li><code>${f.field}</code>: <span data-old>${show(f.old)}</span> <span aria-label="changed to">→</span> <span data-new>${show(f.new)}</span></li>`)}</ul>`;
+/**
+ * An update lists each changed field old → new; a creation's fields (all from nothing) are the asset itself, so
+ * they are not repeated; a removal says how N-central confirmed it.
+ */
+function changedFields(c: AssetChangeView): SafeHtml {
+  if (c.kind === 'removed') return html`<span class="muted">${c.because ? `N-central answered ${c.because}` : ''}</span>`;
+  if (c.kind !== 'updated') return html``;
+  return html`<ul class="changes">${Object.entries(c.changes).map(
+    ([field, f]) => html`<li><code>${field}</code>: <span data-old>${show(f.old)}</span> <span aria-label="changed to">→</span> <span data-new>${show(f.new)}</span></li>`,
+  )}</ul>`;
+}
 
-export function changesTable(changes: ChangeRow[], options: { showAsset: boolean; labelledBy: string }): SafeHtml {
+export function changesTable(changes: AssetChangeView[], options: { showAsset: boolean; labelledBy: string }): SafeHtml {
   return html`<table aria-labelledby="${options.labelledBy}"><thead><tr><th scope="col">Time (UTC)</th>${options.showAsset ? html`<th scope="col">Asset</th>` : ''}
     <th scope="col">Change</th><th scope="col">Fields (old → new)</th>${options.showAsset ? '' : html`<th scope="col">Sync run</th>`}</tr></thead>
     <tbody>${changes.map(
-      (c) => html`<tr data-change="${c.kind}"><td>${formatTime(c.at)}</td>
+      (c) => html`<tr data-change="${c.kind}"><td>${formatTime(c.occurredAt)}</td>
         ${options.showAsset ? html`<td><a href="/console/inventory/assets/${c.assetId}">${c.assetName ?? c.assetId}</a></td>` : ''}
         <td>${kindBadge(c.kind)}</td><td>${changedFields(c)}</td>
         ${options.showAsset ? '' : html`<td><a href="/console/ncentral/runs/${c.runId}">Run</a></td>`}</tr>`,
     )}</tbody></table>`;
 }
 
-export function assetPage(input: { session: ConsoleSession | null; asset: AssetDetail; history: ChangeRow[]; ncentralLink: string | null }): SafeHtml {
+export function assetPage(input: { session: ConsoleSession | null; asset: AssetDetailView; ncentralLink: string | null }): SafeHtml {
   const a = input.asset;
   return page({
     title: a.name,
     session: input.session,
     section: 'assets',
-    body: html`<p><a href="/console/inventory/assets?${new URLSearchParams({ client: a.clientId }).toString()}">« Assets of ${a.clientName ?? 'its client'}</a></p>
+    body: html`<p><a href="/console/inventory/assets?${new URLSearchParams({ client: a.client.id }).toString()}">« Assets of ${a.client.name}</a></p>
       ${a.removedAt ? html`<p>${goneBadge('asset')} since ${formatTime(a.removedAt)}</p>` : ''}
       <dl class="detail">
         <dt>Name</dt><dd data-field="name">${a.name}</dd>
-        <dt>Client</dt><dd><a href="/console/inventory/assets?${new URLSearchParams({ client: a.clientId }).toString()}">${a.clientName ?? a.clientId}</a></dd>
+        <dt>Client</dt><dd><a href="/console/inventory/assets?${new URLSearchParams({ client: a.client.id }).toString()}">${a.client.name}</a></dd>
         <dt>Serial number</dt><dd data-field="serialNumber">${a.serialNumber ?? ''}</dd>
         <dt>MAC addresses</dt><dd data-field="macAddresses">${a.macAddresses.join(', ')}</dd>
         <dt>Manufacturer</dt><dd data-field="manufacturer">${a.manufacturer ?? ''}</dd>
         <dt>Model</dt><dd data-field="model">${a.model ?? ''}</dd>
-        <dt>OS</dt><dd data-field="os">${a.osName ?? ''}</dd>
+        <dt>OS</dt><dd data-field="os">${a.os ?? ''}</dd>
         <dt>Device class</dt><dd data-field="deviceClass">${a.deviceClass ?? ''}</dd>
         <dt>Source</dt><dd>${a.source}</dd>
-        <dt>N-central device</dt><dd data-field="ncentralDeviceId">${a.ncentralDeviceId ?? ''}${input.ncentralLink
+        <dt>N-central device</dt><dd data-field="ncentralDeviceId">${a.ncentral?.deviceId ?? ''}${input.ncentralLink
           ? html` · <a href="${input.ncentralLink}" rel="noopener noreferrer" target="_blank">Open in N-central</a>`
           : ''}</dd>
-        <dt>N-central customer / site</dt><dd>${a.ncentralCustomerId ?? ''}${a.ncentralSiteId ? html` / ${a.ncentralSiteId}` : ''}</dd>
-        <dt>Last check-in (N-central)</dt><dd>${formatTime(a.lastCheckinAt)}</dd>
+        <dt>N-central customer / site</dt><dd>${a.ncentral?.customerId ?? ''}${a.ncentral?.siteId ? html` / ${a.ncentral.siteId}` : ''}</dd>
+        <dt>Last check-in (N-central)</dt><dd>${formatTime(a.lastCheckIn)}</dd>
         <dt>Created (UTC)</dt><dd>${formatTime(a.createdAt)}</dd>
         <dt>Last change (UTC)</dt><dd>${formatTime(a.updatedAt)}</dd>
         <dt>Asset id</dt><dd>${a.id}</dd>
       </dl>
       <h2 id="history">History</h2>
-      ${input.history.length === 0 ? html`<p class="muted">No sync has changed this asset within the retention period.</p>` : changesTable(input.history, { showAsset: false, labelledBy: 'history' })}`,
+      ${a.changes.length === 0 ? html`<p class="muted">No sync has changed this asset within the retention period.</p>` : changesTable(a.changes, { showAsset: false, labelledBy: 'history' })}
+      ${a.changesNextCursor ? html`<p class="muted">Showing the newest ${a.changes.length} changes.</p>` : ''}`,
   });
 }
 
 /** What one sync run changed, paged by the changes' own cursor, for the run's page. */
-export function runChangesSection(input: { runId: string; changes: ChangeRow[]; cursor: string | undefined; nextCursor: string | null }): SafeHtml {
+export function runChangesSection(input: { runId: string; changes: AssetChangeView[]; cursor: string | undefined; nextCursor: string | null }): SafeHtml {
   const base = `/console/ncentral/runs/${input.runId}`;
   return html`<h2 id="run-changes">What this run changed</h2>
     ${input.changes.length === 0

@@ -1,3 +1,4 @@
+import type { AssetFilters as ServiceFilters } from '../portal/asset-service.js';
 import type { AssetFilters } from './inventory-pages.js';
 
 /** Free text from a query string: trimmed, bounded, empty as absent (a hostile 1 MB value is cut, not refused). */
@@ -16,7 +17,7 @@ export function parseUtcInstant(text: string | undefined): Date | undefined {
 /** The Assets page's filters from its query string; anything unreadable is dropped, never a 500. */
 export function assetFiltersFromQuery(q: Record<string, string>): AssetFilters {
   const since = textParam(q['changedSince'], 40);
-  const removed = q['removed'] === 'true' || q['removed'] === 'any' ? q['removed'] : 'false';
+  const removed = q['removed'] === 'true';
   return {
     client: textParam(q['client'], 64),
     search: textParam(q['search']),
@@ -27,3 +28,13 @@ export function assetFiltersFromQuery(q: Record<string, string>): AssetFilters {
     cursor: textParam(q['cursor'], 1024),
   };
 }
+
+/** The page's filters as the asset service reads them (the same filters as GET /admin/v1/assets). */
+export const serviceFilters = (f: AssetFilters): ServiceFilters => ({
+  client: f.client,
+  search: f.search,
+  deviceClass: f.deviceClass,
+  os: f.os,
+  removed: f.removed,
+  changedSince: parseUtcInstant(f.changedSince),
+});

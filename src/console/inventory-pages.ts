@@ -1,44 +1,26 @@
+import type { AssetView, ClientView } from '../portal/views.js';
 import { html, type SafeHtml } from './html.js';
 import { formatTime, notice, page } from './layout.js';
 import type { ConsoleSession } from './session.js';
 
-/** A portal client as the Clients page lists it. */
-export interface ClientRow {
-  id: string;
-  name: string;
-  source: string;
-  /** Set when its N-central customer or site is gone from N-central: marked, never hidden. */
-  goneFromNcentral: boolean;
-  ncentralLabel: string | null;
-  activeAssets: number;
-  removedAssets: number;
-  updatedAt: string;
-}
-
-/** An asset as the Assets page lists it. */
-export interface AssetRow {
-  id: string;
-  clientId: string;
-  clientName: string | null;
-  name: string;
-  serialNumber: string | null;
-  macAddresses: string[];
-  osName: string | null;
-  deviceClass: string | null;
-  updatedAt: string;
-  removedAt: string | null;
-}
-
+/** The Assets page's filters as the person gave them (strings, for the form and its links). */
 export interface AssetFilters {
   client: string | undefined;
   search: string | undefined;
   deviceClass: string | undefined;
   os: string | undefined;
-  removed: 'false' | 'true' | 'any';
+  /** Gone from N-central instead of present ones (the admin API's `removed`). */
+  removed: boolean;
   /** `datetime-local` text as given (UTC), kept for the form and links. */
   changedSince: string | undefined;
   cursor: string | undefined;
 }
+
+/** A client is gone from N-central when every customer/site it was linked to is; one still there keeps it current. */
+const goneFromNcentral = (c: ClientView): boolean => c.ncentral.length > 0 && c.ncentral.every((u) => u.gone);
+
+const ncentralLinks = (c: ClientView): SafeHtml[] =>
+  c.ncentral.map((u, i) => html`${i > 0 ? ', ' : ''}${u.kind} ${u.name}${u.gone ? html` <span class="muted">(gone)</span>` : ''}`);
 
 export const goneBadge = (what: string): SafeHtml => html`<span class="badge warn" data-gone="true">gone from N-central</span><span class="muted"> (${what} kept)</span>`;
 
@@ -48,7 +30,7 @@ export function assetQuery(f: AssetFilters, extra: Record<string, string> = {}):
   for (const [k, v] of [['client', f.client], ['search', f.search], ['deviceClass', f.deviceClass], ['os', f.os], ['changedSince', f.changedSince]] as const) {
     if (v) p.set(k, v);
   }
-  if (f.removed !== 'false') p.set('removed', f.removed);
+  if (f.removed) p.set('removed', 'true');
   for (const [k, v] of Object.entries(extra)) p.set(k, v);
   return p.toString();
 }
@@ -59,7 +41,7 @@ const pager = (base: string, cursor: string | undefined, next: string | null, qu
     ${next ? html`<a href="${base}?${query({ cursor: next })}" rel="next">Next page »</a>` : ''}
   </nav>`;
 
-export function clientsListPage(input: { session: ConsoleSession | null; search: string | undefined; cursor: string | undefined; clients: ClientRow[]; nextCursor: string | null }): SafeHtml {
+export function clientsListPage(input: { session: ConsoleSession | null; search: string | undefined; cursor: string | undefined; clients: ClientView[]; nextCursor: string | null }): SafeHtml {
   const query = (extra: Record<string, string> = {}) => new URLSearchParams({ ...(input.search ? { search: input.search } : {}), ...extra }).toString();
   return page({
     title: 'Clients',
@@ -76,18 +58,17 @@ export function clientsListPage(input: { session: ConsoleSession | null; search:
         : html`<table aria-label="Clients"><thead><tr><th scope="col">Client</th><th scope="col">Source</th><th scope="col">N-central</th>
             <th scope="col" class="num">Active assets</th><th scope="col" class="num">Removed assets</th><th scope="col">Last change (UTC)</th></tr></thead>
             <tbody>${input.clients.map(
-              (c) => html`<tr data-client="${c.id}"><td><a href="/console/inventory/assets?${new URLSearchParams({ client: c.id }).toString()}">${c.name}</a>${c.goneFromNcentral ? html` ${goneBadge('client')}` : ''}</td>
-                <td>${c.source}</td><td>${c.ncentralLabel ?? ''}</td>
-                <td class="num">${c.activeAssets}</td><td class="num">${c.removedAssets}</td><td>${formatTime(c.updatedAt)}</td></tr>`,
+              (c) => html`<tr data-client="${c.id}"><td><a href="/console/inventory/assets?${new URLSearchParams({ client: c.id }).toString()}">${c.name}</a>${goneFromNcentral(c) ? html` ${goneBadge('client')}` : ''}</td>
+                <td>${c.source}</td><td>${ncentralLinks(c)}</td>
+                <td class="num">${c.assets.active}</td><td class="num">${c.assets.removed}</td><td>${formatTime(c.updatedAt)}</td></tr>`,
             )}</tbody></table>`}
       ${pager('/console/inventory/clients', input.cursor, input.nextCursor, query)}`,
   });
 }
 
-const REMOVED_CHOICES: { value: AssetFilters['removed']; label: string }[] = [
-  { value: 'false', label: 'In N-central' },
-  { value: 'true', label: 'Gone from N-central' },
-  { value: 'any', label: 'Both' },
+const REMOVED_CHOICES: { value: boolean; label: string }[] = [
+  { value: false, label: 'In N-central' },
+  { value: true, label: 'Gone from N-central' },
 ];
 
 export function assetsListPage(input: {
@@ -95,7 +76,7 @@ export function assetsListPage(input: {
   filters: AssetFilters;
   /** The client the list is narrowed to, for the heading and the filter's label. */
   client: { id: string; name: string } | null;
-  assets: AssetRow[];
+  assets: AssetView[];
   nextCursor: string | null;
 }): SafeHtml {
   const f = input.filters;
@@ -113,7 +94,7 @@ export function assetsListPage(input: {
         <label for="a-class">Device class<input id="a-class" name="deviceClass" value="${f.deviceClass ?? ''}" size="16"></label>
         <label for="a-os">OS<input id="a-os" name="os" value="${f.os ?? ''}" size="16"></label>
         <label for="a-removed">Status<select id="a-removed" name="removed">${REMOVED_CHOICES.map(
-          (c) => html`<option value="${c.value}"${c.value === f.removed ? html` selected` : ''}>${c.label}</option>`,
+          (c) => html`<option value="${String(c.value)}"${c.value === f.removed ? html` selected` : ''}>${c.label}</option>`,
         )}</select></label>
         <label for="a-since">Changed since (UTC)<input id="a-since" type="datetime-local" name="changedSince" value="${f.changedSince ?? ''}"></label>
         <button type="submit">Apply filters</button>
@@ -130,8 +111,8 @@ export function assetsListPage(input: {
             <th scope="col">MAC addresses</th><th scope="col">OS</th><th scope="col">Device class</th><th scope="col">Last change (UTC)</th></tr></thead>
             <tbody>${input.assets.map(
               (a) => html`<tr data-asset="${a.id}"><td><a href="/console/inventory/assets/${a.id}">${a.name}</a>${a.removedAt ? html` ${goneBadge('asset')}` : ''}</td>
-                ${input.client ? '' : html`<td><a href="/console/inventory/assets?${new URLSearchParams({ client: a.clientId }).toString()}">${a.clientName ?? a.clientId}</a></td>`}
-                <td>${a.serialNumber ?? ''}</td><td>${a.macAddresses.join(', ')}</td><td>${a.osName ?? ''}</td><td>${a.deviceClass ?? ''}</td><td>${formatTime(a.updatedAt)}</td></tr>`,
+                ${input.client ? '' : html`<td><a href="/console/inventory/assets?${new URLSearchParams({ client: a.client.id }).toString()}">${a.client.name}</a></td>`}
+                <td>${a.serialNumber ?? ''}</td><td>${a.macAddresses.join(', ')}</td><td>${a.os ?? ''}</td><td>${a.deviceClass ?? ''}</td><td>${formatTime(a.updatedAt)}</td></tr>`,
             )}</tbody></table>`}
       ${pager('/console/inventory/assets', f.cursor, input.nextCursor, query)}`,
   });

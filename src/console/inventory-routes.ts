@@ -1,24 +1,27 @@
 import { Readable } from 'node:stream';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { HttpFailure } from '../http/errors.js';
 import { ncentralDeviceUrl } from '../ncentral/device-link.js';
+import { NcentralServiceError } from '../ncentral/service.js';
+import { createAssetService } from '../portal/asset-service.js';
+import { createClientService } from '../portal/client-service.js';
+import { InvalidCursorError } from '../portal/cursor.js';
+import { assetCsvHeader, assetCsvLine, assetNdjsonLine } from './asset-export.js';
 import { assetPage } from './asset-pages.js';
 import { queryOf, sendPage, tenantOf, type ConsoleContext } from './context.js';
-import { assetFiltersFromQuery, textParam } from './inventory-filters.js';
+import { assetFiltersFromQuery, serviceFilters, textParam } from './inventory-filters.js';
 import { assetsListPage, clientsListPage } from './inventory-pages.js';
-import { createInventoryReader, InvalidPageLink } from './inventory-service.js';
 
 const PAGE_SIZE = 50;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const notFound = (what: string): HttpFailure => new HttpFailure({ status: 404, reason: 'notFound', detail: `There is no ${what} in this tenant.` });
 
 /** A tampered or stale page link is the person's input: a 400 page saying what to do, never a 500. */
-async function pageOrRefusal<T>(work: Promise<T>): Promise<T> {
+export async function pageOrRefusal<T>(work: Promise<T>): Promise<T> {
   try {
     return await work;
   } catch (err) {
-    if (err instanceof InvalidPageLink) throw new HttpFailure({ status: 400, reason: 'invalidInput', detail: 'That page link is not valid any more; start again from the first page.' });
+    if (err instanceof InvalidCursorError) throw new HttpFailure({ status: 400, reason: 'invalidInput', detail: 'That page link is not valid any more; start again from the first page.' });
     throw err;
   }
 }
@@ -29,45 +32,62 @@ async function pageOrRefusal<T>(work: Promise<T>): Promise<T> {
  * Every role may read them; nothing here changes state.
  */
 export async function inventoryRoutes(app: FastifyInstance, ctx: ConsoleContext): Promise<void> {
-  const reader = createInventoryReader(ctx.deps, ctx.ncentral);
+  const clients = createClientService(ctx.deps);
+  const assets = createAssetService(ctx.deps);
+  const ncentralBaseUrl = async (tenantId: string): Promise<string | null> => {
+    if (!ctx.ncentral) return null;
+    try {
+      return (await ctx.ncentral.connection(tenantId)).url;
+    } catch (err) {
+      if (err instanceof NcentralServiceError && err.code === 'notConnected') return null;
+      throw err;
+    }
+  };
 
   app.get('/inventory/clients', async (request, reply) => {
     const { tenantId } = tenantOf(request);
     const q = queryOf(request);
     const search = textParam(q['search']);
     const cursor = textParam(q['cursor'], 1024);
-    const result = await pageOrRefusal(reader.clients(tenantId, { search, cursor, limit: PAGE_SIZE }));
-    return sendPage(reply, clientsListPage({ session: request.consoleSession, search, cursor, clients: result.clients, nextCursor: result.nextCursor }));
+    const page = await pageOrRefusal(clients.listClients(tenantId, { search, cursor, limit: PAGE_SIZE }));
+    return sendPage(reply, clientsListPage({ session: request.consoleSession, search, cursor, clients: page.clients, nextCursor: page.nextCursor }));
   });
 
   app.get('/inventory/assets', async (request, reply) => {
     const { tenantId } = tenantOf(request);
     const filters = assetFiltersFromQuery(queryOf(request));
-    // A client id that is not this tenant's (or not an id at all) narrows to nothing and says so.
-    const client = filters.client ? (UUID.test(filters.client) ? await reader.client(tenantId, filters.client.toLowerCase()) : null) : null;
+    // Another tenant's client id (or no id at all) is not found, as on the admin API.
+    const client = filters.client ? await clients.getClient(tenantId, filters.client) : undefined;
     if (filters.client && !client) throw notFound(`client ${filters.client}`);
-    const result = await pageOrRefusal(reader.assets(tenantId, filters, PAGE_SIZE));
-    return sendPage(reply, assetsListPage({ session: request.consoleSession, filters, client, assets: result.assets, nextCursor: result.nextCursor }));
+    const page = await pageOrRefusal(assets.listAssets(tenantId, { ...serviceFilters(filters), cursor: filters.cursor, limit: PAGE_SIZE }));
+    return sendPage(reply, assetsListPage({ session: request.consoleSession, filters, client: client ?? null, assets: page.assets, nextCursor: page.nextCursor }));
   });
 
-  app.get('/inventory/assets/export', async (request, reply: FastifyReply) => {
+  app.get('/inventory/assets/export', async (request, reply) => {
     const { tenantId } = tenantOf(request);
     const q = queryOf(request);
-    const filters = { ...assetFiltersFromQuery(q), cursor: undefined };
+    const filters = assetFiltersFromQuery(q);
+    if (filters.client && !(await clients.getClient(tenantId, filters.client))) throw notFound(`client ${filters.client}`);
     const csv = q['format'] !== 'ndjson';
+    // Read in keyset batches by the service: memory stays one batch however many assets match.
+    const rows = assets.exportAssets(tenantId, serviceFilters(filters));
+    async function* lines(): AsyncGenerator<string> {
+      if (csv) yield assetCsvHeader();
+      for await (const asset of rows) yield csv ? assetCsvLine(asset) : assetNdjsonLine(asset);
+    }
     const stamp = ctx.deps.clock.now().toISOString().replace(/[:.]/g, '-');
     return reply
       .type(csv ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8')
       .header('content-disposition', `attachment; filename="assets-${stamp}.${csv ? 'csv' : 'ndjson'}"`)
-      .send(Readable.from(reader.exportAssets(tenantId, filters, csv ? 'csv' : 'ndjson'), { objectMode: false, highWaterMark: 64 * 1024 }));
+      .send(Readable.from(lines(), { objectMode: false, highWaterMark: 64 * 1024 }));
   });
 
   app.get('/inventory/assets/:id', async (request, reply) => {
     const { tenantId } = tenantOf(request);
     const { id } = request.params as { id: string };
-    const found = UUID.test(id) ? await reader.asset(tenantId, id.toLowerCase()) : null;
-    if (!found) throw notFound(`asset ${id}`);
-    const link = ncentralDeviceUrl(await reader.ncentralBaseUrl(tenantId), { customerId: found.asset.ncentralCustomerId, deviceId: found.asset.ncentralDeviceId });
-    return sendPage(reply, assetPage({ session: request.consoleSession, asset: found.asset, history: found.history, ncentralLink: link }));
+    const asset = await assets.getAsset(tenantId, id);
+    if (!asset) throw notFound(`asset ${id}`);
+    const link = asset.ncentral ? ncentralDeviceUrl(await ncentralBaseUrl(tenantId), asset.ncentral) : null;
+    return sendPage(reply, assetPage({ session: request.consoleSession, asset, ncentralLink: link }));
   });
 }

@@ -9,7 +9,7 @@ import { notice } from './layout.js';
 import { clientsPage, connectionPage, previewPage, runPage, runsPage } from './ncentral-pages.js';
 import { tenantPortalClients } from './portal-client-service.js';
 import { runChanges } from './run-changes.js';
-import { createInventoryReader } from './inventory-service.js';
+import { createAssetService } from '../portal/asset-service.js';
 
 const STATUS: Record<NcentralServiceError['code'], number> = {
   notConnected: 409,
@@ -41,7 +41,7 @@ const tabOf = (v: string | undefined): MappingState => (TABS as string[]).includ
 /** The N-central wizard and sync runs, on the same NcentralService the /admin/v1/ncentral API calls. */
 export async function ncentralRoutes(app: FastifyInstance, ctx: ConsoleContext & { ncentral: NcentralService }): Promise<void> {
   const service = ctx.ncentral;
-  const inventory = createInventoryReader(ctx.deps, service);
+  const assets = createAssetService(ctx.deps);
   const admin = { config: { access: 'admin' as const } };
   const connectionOf = (tenantId: string): Promise<ConnectionView | null> =>
     service.connection(tenantId).catch((err: unknown) => {
@@ -178,7 +178,7 @@ export async function ncentralRoutes(app: FastifyInstance, ctx: ConsoleContext &
     if (!/^[0-9a-f-]{36}$/i.test(id)) throw new HttpFailure({ status: 404, reason: 'notFound', detail: 'No such sync run.' });
     const { tenantId } = tenantOf(request);
     const run = await service.run(tenantId, id.toLowerCase()).catch(refusal);
-    return sendPage(reply, runPage(request.consoleSession, runView(run), await runChanges(inventory, tenantId, run.id, queryOf(request)['cursor'])));
+    return sendPage(reply, runPage(request.consoleSession, runView(run), await runChanges(assets, tenantId, run.id, queryOf(request)['cursor'])));
   });
 
 }
