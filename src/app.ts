@@ -20,6 +20,10 @@ import { scimRoutes } from './scim/routes.js';
 import { ScimUserService } from './scim/service.js';
 import type { NcentralConnector } from './ncentral/connector.js';
 import { ncentralRoutes } from './ncentral/routes.js';
+import { createAccountReadService } from './portal/account-service.js';
+import { createAssetService } from './portal/asset-service.js';
+import { createClientService } from './portal/client-service.js';
+import { portalRoutes } from './portal/routes.js';
 import { createNcentralService, type NcentralService } from './ncentral/service.js';
 import { provisioningLogRoutes } from './provisioning-log/routes.js';
 import { TenantFairShare } from './tenants/fair-share.js';
@@ -121,7 +125,10 @@ export async function buildApp(deps: Deps, options: AppOptions = {}): Promise<Fa
   const ncentral = options.ncentral ?? createNcentralService(deps, options.ncentralConnector);
   // Runs started by "sync now" finish (or fail and are recorded) before the database closes.
   app.addHook('onClose', () => ncentral.drain());
-  await app.register(adminScope(adminAuthenticator, [provisioningLogRoutes(deps), ncentralRoutes(ncentral)]), { prefix: '/admin/v1' });
+  const portal = { clients: createClientService(deps), assets: createAssetService(deps), accounts: createAccountReadService(deps) };
+  await app.register(adminScope(adminAuthenticator, [provisioningLogRoutes(deps), ncentralRoutes(ncentral), portalRoutes(portal, deps)]), {
+    prefix: '/admin/v1',
+  });
 
   // The operator console: the same admin tokens sign in, or the organisation's OpenID provider.
   const consoleAdminTokens: AdminTokenVerifier =

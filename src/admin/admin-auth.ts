@@ -54,3 +54,19 @@ export function adminScope(authenticator: Authenticator<AdminPrincipal>, routes:
     for (const register of routes) await app.register(register);
   };
 }
+
+/**
+ * The one tenant an admin reads or acts on: a tenant-scoped token's own (naming another is refused, 403); a
+ * service-wide admin must name one with ?tenant=, so no route mixes tenants' portal data in one answer.
+ */
+export function actingTenant(request: FastifyRequest, requested: string | undefined): string {
+  const principal = adminPrincipal(request);
+  if (principal.tenantId !== null) {
+    if (requested !== undefined && requested.toLowerCase() !== principal.tenantId) {
+      throw new HttpFailure({ status: 403, reason: 'forbidden', detail: 'This admin token may act only on its own tenant.' });
+    }
+    return principal.tenantId;
+  }
+  if (requested === undefined) throw new HttpFailure({ status: 400, reason: 'invalidInput', detail: 'A service-wide admin token must name the tenant: ?tenant=<id>.' });
+  return requested.toLowerCase();
+}

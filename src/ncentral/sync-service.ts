@@ -2,8 +2,10 @@ import { randomUUID } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
-import { findLinkCandidates, markAssetsRemoved, moveAssets, upsertAssets, type AssetWrite } from '../store/assets.js';
+import { insertAssetChanges, type AssetChangeWrite } from '../store/asset-changes.js';
+import { findAssetsForUpdate, findLinkCandidates, markAssetsRemoved, moveAssets, upsertAssets, type AssetWrite } from '../store/assets.js';
 import {
+  findRun,
   finishRun,
   listActiveDeviceIds,
   listOrgUnits,
@@ -15,6 +17,7 @@ import {
   type DeviceWrite,
 } from '../store/ncentral.js';
 import type { DB, NcentralDeviceRow, NcentralSyncRun, SyncTrigger } from '../store/tables.js';
+import { createdChange, linkedChange, movedChange, removedChange, updatedChange } from './asset-changes.js';
 import { chooseLink, deviceFingerprint, diffDevice, targetFor, usableSerial, type UnitMapping } from './device-diff.js';
 import { applyPlan, refreshOrgUnits } from './directory-service.js';
 import { NcentralError } from './client-error.js';
@@ -88,7 +91,7 @@ export async function runSync(ctx: SyncContext, req: RunRequest): Promise<Ncentr
   let errorCode: string | null = null;
   const answers: Record<string, number> = {};
   try {
-    await syncPass(ctx, req, lane, counts, progress, report, saveProgress, answers);
+    await syncPass(ctx, { ...req, runId }, lane, counts, progress, report, saveProgress, answers);
   } catch (err) {
     error = err instanceof Error ? err.message : String(err);
     // The kind says what went wrong in a word a script can act on: `serverMisbehaved` when a read cap was hit.
@@ -115,14 +118,15 @@ export async function runSync(ctx: SyncContext, req: RunRequest): Promise<Ncentr
       ctx.clock.now(),
     ),
   );
-  const run = await ctx.db.selectFrom('ncentral_sync_runs').selectAll().where('tenant_id', '=', req.tenantId).where('id', '=', runId).executeTakeFirstOrThrow();
+  const run = await findRun(ctx.db, req.tenantId, runId);
+  if (!run) throw new Error(`The sync run ${runId} vanished before it was read back.`);
   ctx.log.info({ tenantId: req.tenantId, runId, status: run.status, created: run.created, updated: run.updated, removed: run.removed }, 'N-central sync ended');
   return run;
 }
 
 async function syncPass(
   ctx: SyncContext,
-  req: RunRequest,
+  req: RunRequest & { runId: string },
   lane: <T>(fn: () => Promise<T>) => Promise<T>,
   counts: SyncCounts,
   progress: SyncProgress,
@@ -155,7 +159,7 @@ async function syncPass(
     const batch = pending.splice(0, pending.length);
     const moved = moves.splice(0, moves.length);
     if (batch.length === 0 && moved.length === 0) return;
-    const result = await lane(() => db.transaction().execute((trx) => writeBatch(trx, tenantId, settings, batch, moved, clock.now())));
+    const result = await lane(() => db.transaction().execute((trx) => writeBatch(trx, tenantId, req.runId, settings, batch, moved, clock.now())));
     counts.created += result.created;
     counts.linked += result.linked;
     counts.updated += result.updated;
@@ -236,7 +240,10 @@ async function syncPass(
       db.transaction().execute(async (trx) => {
         const removed = await markDevicesRemoved(trx, tenantId, confirmed, at);
         const own = removed.filter((r) => !r.linked).map((r) => r.deviceId);
-        await markAssetsRemoved(trx, tenantId, NCENTRAL_SOURCE, own, at);
+        const marked = await markAssetsRemoved(trx, tenantId, NCENTRAL_SOURCE, own, at);
+        const because = new Map(confirmed.map((c) => [c.deviceId, c.because]));
+        // The change records commit with the removals they describe.
+        await insertAssetChanges(trx, tenantId, req.runId, marked.map((m) => removedChange(m.id, m.externalId, because.get(m.externalId) ?? 'unknown')), at);
         counts.removed += removed.length;
       }),
     );
@@ -265,6 +272,7 @@ async function askAboutDevice(source: NcentralSource, id: string): Promise<Devic
 async function writeBatch(
   trx: Transaction<DB>,
   tenantId: string,
+  runId: string,
   settings: SyncSettings,
   batch: Pending[],
   moved: Pending[],
@@ -287,8 +295,13 @@ async function writeBatch(
     manufacturer: p.assets?.manufacturer ?? null,
     osName: p.assets?.osName ?? p.device.supportedOs,
     deviceClass: p.device.deviceClass,
+    ncentralCustomerId: p.device.customerId,
+    ncentralSiteId: p.device.siteId,
+    lastCheckIn: p.device.lastApplianceCheckinTime,
   });
+  const changes: AssetChangeWrite[] = [];
 
+  const byDevice = new Map(batch.map((b) => [b.device.deviceId, b]));
   const fresh = batch.filter((p) => !p.known);
   const links = new Map<string, string>();
   if (!settings.ignoreSyncRequirements && fresh.length > 0) {
@@ -314,21 +327,40 @@ async function writeBatch(
       // Another source owns that asset: record the link, never overwrite its data.
       deviceRows.push({ deviceId: p.device.deviceId, fingerprint: p.fingerprint, assetId: linkedTo, linked: true, portalClientId: p.portalClientId });
       if (p.known) updated++;
-      else linked++;
+      else {
+        linked++;
+        changes.push(linkedChange(linkedTo, p.device.deviceId));
+      }
       continue;
     }
     assetRows.push(asAsset(p, p.known?.asset_id ?? randomUUID()));
     if (p.known) updated++;
     else created++;
   }
+  const ownMoves = moved.filter((m) => m.known && !m.known.linked);
+  // What the rows looked like before this batch: each update's change record says old → new.
+  const before = new Map(
+    (await findAssetsForUpdate(trx, tenantId, [
+      ...assetRows.filter((a) => byDevice.get(a.externalId)?.known).map((a) => a.id),
+      ...ownMoves.map((m) => (m.known as NcentralDeviceRow).asset_id),
+    ])).map((a) => [a.id, a]),
+  );
   const stored = await upsertAssets(trx, tenantId, assetRows, at);
-  const byId = new Map(batch.map((b) => [b.device.deviceId, b]));
   for (const a of assetRows) {
-    const p = byId.get(a.externalId);
+    const old = before.get(a.id);
+    const change = old ? updatedChange(old, a) : createdChange(a, stored.get(a.externalId) ?? a.id);
+    if (change) changes.push(change);
+  }
+  for (const a of assetRows) {
+    const p = byDevice.get(a.externalId);
     if (!p) continue;
     deviceRows.push({ deviceId: a.externalId, fingerprint: p.fingerprint, assetId: stored.get(a.externalId) ?? a.id, linked: false, portalClientId: p.portalClientId });
   }
-  const ownMoves = moved.filter((m) => m.known && !m.known.linked);
+  for (const m of ownMoves) {
+    const old = before.get((m.known as NcentralDeviceRow).asset_id);
+    const change = old && movedChange(old, m.portalClientId);
+    if (change) changes.push(change);
+  }
   await moveAssets(trx, tenantId, ownMoves.map((m) => ({ assetId: (m.known as NcentralDeviceRow).asset_id, portalClientId: m.portalClientId })), at);
   for (const m of moved) {
     if (!m.known) continue;
@@ -336,5 +368,6 @@ async function writeBatch(
     updated++;
   }
   await upsertDevices(trx, tenantId, deviceRows, at);
+  await insertAssetChanges(trx, tenantId, runId, changes, at);
   return { created, linked, updated };
 }
