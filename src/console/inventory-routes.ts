@@ -6,7 +6,7 @@ import { NcentralServiceError } from '../ncentral/service.js';
 import { createAssetService } from '../portal/asset-service.js';
 import { createClientService } from '../portal/client-service.js';
 import { InvalidCursorError } from '../portal/cursor.js';
-import { assetCsvHeader, assetCsvLine, assetNdjsonLine } from './asset-export.js';
+import { assetCsvHeader, assetCsvLine, assetNdjsonLine } from '../portal/asset-export.js';
 import { assetPage } from './asset-pages.js';
 import { queryOf, sendPage, tenantOf, type ConsoleContext } from './context.js';
 import { assetFiltersFromQuery, serviceFilters, textParam } from './inventory-filters.js';
