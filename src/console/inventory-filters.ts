@@ -1,9 +1,12 @@
 import type { AssetFilters as ServiceFilters } from '../portal/asset-service.js';
 import type { AssetFilters } from './inventory-pages.js';
 
-/** Free text from a query string: trimmed, bounded, empty as absent (a hostile 1 MB value is cut, not refused). */
+/**
+ * Free text from a query string: trimmed, bounded, empty as absent (a hostile 1 MB value is cut, not refused).
+ * NUL is dropped: PostgreSQL text cannot hold it (the query would fail) and no stored value contains one.
+ */
 export const textParam = (v: string | undefined, max = 256): string | undefined => {
-  const t = v?.trim();
+  const t = v?.replaceAll('\u0000', '').trim();
   return t ? t.slice(0, max) : undefined;
 };
 

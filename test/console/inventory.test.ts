@@ -191,3 +191,26 @@ t.test('signed-out visitors are sent to sign in', async (t) => {
   t.equal(res.statusCode, 303);
   t.match(res.headers.location, /^\/console\/sign-in\?next=/);
 });
+
+t.test('hostile query strings from a signed-in viewer get a page or a 4xx, never a 500', async (t) => {
+  const a = await synced(t);
+  const long = 'x'.repeat(20_000);
+  const targets = [
+    '/console/inventory/clients?search=%00&cursor=%ff%fe',
+    `/console/inventory/clients?search=${long}&cursor=${long}`,
+    '/console/inventory/assets?search=%00%00&deviceClass=%00&os=%ff&removed=maybe&changedSince=99999-99-99T99:99',
+    "/console/inventory/assets?client=' OR 1=1 --",
+    '/console/inventory/assets?client=00000000-0000-4000-8000-000000000000',
+    `/console/inventory/assets?search=${long}&cursor=eyJ2IjoxLCJvIjoiYXNzZXRzIiwiayI6WyI5OTk5OTk5OTk5OTk5OTk5OTk5OTkiLCJ4Il19`,
+    '/console/inventory/assets/export?format=exe&search=%00&changedSince=x',
+    '/console/inventory/assets/%00',
+    '/console/inventory/assets/..%2f..%2fpackage.json',
+    `/console/ncentral/runs/${a.firstRunId}?cursor=${long}`,
+    `/console/ncentral/runs/${a.firstRunId}?cursor=eyJ2IjoxLCJvIjoiY2hhbmdlcyIsImsiOlsiLTEiXX0`,
+  ];
+  for (const target of targets) {
+    const res = await a.viewer.get(target);
+    t.ok(res.statusCode < 500, `${target.slice(0, 120)} answered ${res.statusCode}`);
+    if (res.statusCode >= 400) t.match(res.headers['content-type'], 'text/html', 'an error page, not JSON');
+  }
+});
