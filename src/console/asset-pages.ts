@@ -29,11 +29,12 @@ export function changesTable(changes: AssetChangeView[], options: { showAsset: b
       (c) => html`<tr data-change="${c.kind}"><td>${formatTime(c.occurredAt)}</td>
         ${options.showAsset ? html`<td><a href="/console/inventory/assets/${c.assetId}">${c.assetName ?? c.assetId}</a></td>` : ''}
         <td>${kindBadge(c.kind)}</td><td>${changedFields(c)}</td>
-        ${options.showAsset ? '' : html`<td><a href="/console/ncentral/runs/${c.runId}">Run</a></td>`}</tr>`,
+        ${options.showAsset ? '' : html`<td><a href="/console/ncentral/runs/${c.runId}">Sync run</a></td>`}</tr>`,
     )}</tbody></table>`;
 }
 
-export function assetPage(input: { session: ConsoleSession | null; asset: AssetDetailView; ncentralLink: string | null }): SafeHtml {
+/** `olderPage`: the history shown is a later page (from a cursor), not the newest changes. */
+export function assetPage(input: { session: ConsoleSession | null; asset: AssetDetailView; ncentralLink: string | null; olderPage?: boolean }): SafeHtml {
   const a = input.asset;
   return page({
     title: a.name,
@@ -62,7 +63,10 @@ export function assetPage(input: { session: ConsoleSession | null; asset: AssetD
       </dl>
       <h2 id="history">History</h2>
       ${a.changes.length === 0 ? html`<p class="muted">No sync has changed this asset within the retention period.</p>` : changesTable(a.changes, { showAsset: false, labelledBy: 'history' })}
-      ${a.changesNextCursor ? html`<p class="muted">Showing the newest ${a.changes.length} changes.</p>` : ''}`,
+      <nav class="pager" aria-label="Pages of history">
+        ${input.olderPage ? html`<a href="/console/inventory/assets/${a.id}#history">« Newest changes</a>` : ''}
+        ${a.changesNextCursor ? html`<a href="/console/inventory/assets/${a.id}?${new URLSearchParams({ cursor: a.changesNextCursor }).toString()}#history" rel="next">Older changes »</a>` : ''}
+      </nav>`,
   });
 }
 

@@ -85,9 +85,13 @@ export async function inventoryRoutes(app: FastifyInstance, ctx: ConsoleContext)
   app.get('/inventory/assets/:id', async (request, reply) => {
     const { tenantId } = tenantOf(request);
     const { id } = request.params as { id: string };
-    const asset = await assets.getAsset(tenantId, id);
-    if (!asset) throw notFound(`asset ${id}`);
+    const found = await assets.getAsset(tenantId, id, PAGE_SIZE);
+    if (!found) throw notFound(`asset ${id}`);
+    // Older history pages on from the page link's cursor; the asset's fields stay on every page.
+    const cursor = textParam(queryOf(request)['cursor'], 1024);
+    const older = cursor ? await pageOrRefusal(assets.listAssetChanges(tenantId, found.id, { cursor, limit: PAGE_SIZE })) : undefined;
+    const asset = older ? { ...found, changes: older.changes, changesNextCursor: older.nextCursor } : found;
     const link = asset.ncentral ? ncentralDeviceUrl(await ncentralBaseUrl(tenantId), asset.ncentral) : null;
-    return sendPage(reply, assetPage({ session: request.consoleSession, asset, ncentralLink: link }));
+    return sendPage(reply, assetPage({ session: request.consoleSession, asset, ncentralLink: link, olderPage: cursor !== undefined }));
   });
 }

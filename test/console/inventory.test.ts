@@ -1,4 +1,5 @@
 import t, { type Test } from 'tap';
+import { insertAssetChanges } from '../../src/store/asset-changes.js';
 import { createTestAdmin } from '../helpers/admin.js';
 import { ConsoleBrowser, signInWithToken } from '../helpers/console.js';
 import { createTestTenant } from '../helpers/tenants.js';
@@ -121,6 +122,9 @@ t.test('a second sync shows the update old → new on the asset and on its run; 
   if (!laptop || !server) throw new Error('estate');
   e.renameDevice(laptop.deviceId, 'ACME-LAPTOP-7-RENAMED');
   e.deleteDevice(server.deviceId);
+  const hostile = e.listCustomers().find((c) => c.customerName === HOSTILE);
+  if (!hostile) throw new Error('estate');
+  e.deleteCustomer(hostile.customerId);
   a.clock.advance(60_000);
   const run = await a.nc('POST', '/sync?wait=true');
   t.equal(run['status'], 'succeeded');
@@ -129,12 +133,16 @@ t.test('a second sync shows the update old → new on the asset and on its run; 
   const asset = await a.viewer.get(`/console/inventory/assets/${laptopId}`);
   t.match(asset.body, /<span data-old>ACME-LAPTOP-7<\/span> <span aria-label="changed to">→<\/span> <span data-new>ACME-LAPTOP-7-RENAMED<\/span>/);
   const removed = await a.viewer.get('/console/inventory/assets?removed=true');
-  t.equal(linked(removed.body, 'asset').length, 1, 'the removed server is listed under gone');
+  t.equal(linked(removed.body, 'asset').length, 2, 'the removed server and the deleted customer\'s device are listed under gone');
   t.match(removed.body, 'data-gone="true"');
+  const clients = await a.viewer.get('/console/inventory/clients');
+  t.equal(linked(clients.body, 'client').length, 3, 'the deleted customer\'s client is still listed');
+  t.match(clients.body, /&lt;img src=x[^<]*<\/a> <span class="badge warn" data-gone="true">/, 'and marked gone from N-central');
+  t.equal(clients.body.split('data-gone="true"').length - 1, 1, 'only that one');
   const runPage = await a.viewer.get(`/console/ncentral/runs/${String(run['id'])}`);
   t.equal(runPage.statusCode, 200);
   t.equal([...runPage.body.matchAll(/<tr data-change="updated">/g)].length, 1, 'the run lists its one update');
-  t.equal([...runPage.body.matchAll(/<tr data-change="removed">/g)].length, 1, 'and its one removal');
+  t.equal([...runPage.body.matchAll(/<tr data-change="removed">/g)].length, 2, 'and its two removals');
   t.match(runPage.body, 'ACME-LAPTOP-7-RENAMED');
 });
 
@@ -213,4 +221,28 @@ t.test('hostile query strings from a signed-in viewer get a page or a 4xx, never
     t.ok(res.statusCode < 500, `${target.slice(0, 120)} answered ${res.statusCode}`);
     if (res.statusCode >= 400) t.match(res.headers['content-type'], 'text/html', 'an error page, not JSON');
   }
+});
+
+t.test("an asset's long history pages through Older changes, newest first", async (t) => {
+  const a = await synced(t);
+  const [id = ''] = linked((await a.viewer.get('/console/inventory/assets?search=CZC1234XYZ')).body, 'asset');
+  // 60 later updates of the same asset (as 60 nightly renames would write them), then the created record: 61.
+  await a.deps.database.db.transaction().execute(async (trx) => {
+    for (let i = 1; i <= 60; i++) {
+      await insertAssetChanges(trx, a.tenantId, a.firstRunId, [{ assetId: id, kind: 'updated', detail: { changes: { name: { old: `N${i - 1}`, new: `N${i}` } } } }], new Date(a.clock.now().getTime() + i * 60_000));
+    }
+  });
+  const first = await a.viewer.get(`/console/inventory/assets/${id}`);
+  const newest = [...first.body.matchAll(/<span data-new>(N\d+)<\/span>/g)].map((m) => m[1]);
+  t.equal(newest.length, 50);
+  t.equal(newest[0], 'N60', 'newest first');
+  const older = nextLink(first.body);
+  t.ok(older, 'an Older changes link');
+  const second = await a.viewer.get(older ?? '');
+  t.equal(second.statusCode, 200);
+  const rest = [...second.body.matchAll(/<span data-new>(N\d+)<\/span>/g)].map((m) => m[1]);
+  t.same(rest, ['N10', 'N9', 'N8', 'N7', 'N6', 'N5', 'N4', 'N3', 'N2', 'N1'], 'the older ones, each once');
+  t.match(second.body, 'data-kind="created"', 'down to its creation');
+  t.match(second.body, '<dd data-field="serialNumber">CZC1234XYZ</dd>', 'the fields stay on every page');
+  t.notMatch(second.body, 'rel="next"');
 });
