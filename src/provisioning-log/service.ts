@@ -16,6 +16,7 @@ import {
   type LogRow,
 } from '../store/provisioning-log-queries.js';
 import { purgeFormerNames } from '../store/account-former-names.js';
+import { purgeAssetChangesBatch } from '../store/asset-changes.js';
 import type { DB } from '../store/tables.js';
 import { decodeCursor, encodeCursor, type CursorPosition } from './cursor.js';
 import { OPERATIONS, type Operation, type Outcome } from './entry.js';
@@ -200,21 +201,19 @@ export interface PurgeResult {
   byTenant: Record<string, number>;
   /** Former user names dropped with the entries that carried them (store/account-former-names.ts). */
   formerNames: number;
+  /** Sync runs' asset change records past the same retention (issue 13), purged the same way. */
+  assetChanges: { deleted: number; batches: number; byTenant: Record<string, number> };
 }
 
-/**
- * Deletes entries older than the retention period in small batches, each its own short statement, yielding
- * between batches so requests keep flowing; logs one line with the counts (who lost what, up to when).
- */
-export async function purgeExpiredEntries(deps: PurgeDeps, options: { batchSize?: number } = {}): Promise<PurgeResult> {
-  const batchSize = options.batchSize ?? 5000;
-  const started = Date.now();
-  const cutoff = new Date(deps.clock.now().getTime() - deps.retentionDays * 24 * HOUR);
+type BatchPurge = (db: Kysely<DB>, cutoff: Date, batchSize: number) => Promise<Array<{ tenantId: string; deleted: number }>>;
+
+/** Runs one table's batch purge until a batch comes back short, yielding between batches so requests keep flowing. */
+async function purgeInBatches(db: Kysely<DB>, purge: BatchPurge, cutoff: Date, batchSize: number) {
   const byTenant: Record<string, number> = {};
   let deleted = 0;
   let batches = 0;
   for (;;) {
-    const counts = await purgeLogBatch(deps.db, cutoff, batchSize);
+    const counts = await purge(db, cutoff, batchSize);
     batches += 1;
     let inBatch = 0;
     for (const { tenantId, deleted: n } of counts) {
@@ -225,8 +224,21 @@ export async function purgeExpiredEntries(deps: PurgeDeps, options: { batchSize?
     if (inBatch < batchSize) break;
     await yieldToEventLoop();
   }
+  return { deleted, batches, byTenant };
+}
+
+/**
+ * Deletes entries older than the retention period in small batches, each its own short statement, yielding
+ * between batches so requests keep flowing; logs one line with the counts (who lost what, up to when).
+ */
+export async function purgeExpiredEntries(deps: PurgeDeps, options: { batchSize?: number } = {}): Promise<PurgeResult> {
+  const batchSize = options.batchSize ?? 5000;
+  const started = Date.now();
+  const cutoff = new Date(deps.clock.now().getTime() - deps.retentionDays * 24 * HOUR);
+  const { deleted, batches, byTenant } = await purgeInBatches(deps.db, purgeLogBatch, cutoff, batchSize);
   const formerNames = await purgeFormerNames(deps.db, cutoff);
-  const result = { cutoff: cutoff.toISOString(), deleted, batches, byTenant, formerNames };
+  const assetChanges = await purgeInBatches(deps.db, purgeAssetChangesBatch, cutoff, batchSize);
+  const result = { cutoff: cutoff.toISOString(), deleted, batches, byTenant, formerNames, assetChanges };
   deps.metrics?.recordPurge(deleted);
   deps.log.info(
     { event: 'provisioning-log.purge', retentionDays: deps.retentionDays, ...result, durationMs: Date.now() - started },

@@ -336,6 +336,7 @@ export class FuzzGenerator {
     const v = enc(String(this.pick(['', 'x', '-1', '0', '1e9', '2026-13-45T99:99:99Z', 'now', "' or 1=1 --", 'a'.repeat(5000), this.pick(ODD), '00000000-0000-0000-0000-000000000000', 'eyJpZCI6Ii0xIn0', 'true', '[object Object]'])));
     const headers = this.chance(0.85) ? this.admin() : { authorization: this.pick(['', 'Bearer', `Bearer ${this.ctx.scimToken}`, 'Bearer x'.repeat(50), 'Basic YTpi']), 'content-type': 'application/json' };
     const paths = ['/admin/v1/provisioning-logs', '/admin/v1/provisioning-logs/export', '/admin/v1/provisioning-logs/summary', `/admin/v1/provisioning-logs/${enc(this.pick(['-1', 'x', '99999999999999999999', '1 or 1=1', '0']))}`];
+    if (this.chance(0.25)) return this.portalDataCase(headers, v);
     if (this.chance(0.6)) {
       const repeat = this.chance(0.2) ? `&${q}=${v}` : '';
       return { family: 'admin', kind: 'log query', method: 'GET', target: `${this.pick(paths)}?${q}=${v}${repeat}`, headers, write: false };
@@ -357,6 +358,25 @@ export class FuzzGenerator {
       ? this.breakJson({ url: 'http://example.test', token: 'x' })
       : Buffer.from(JSON.stringify({ url: this.pick(['http://insecure.test', 'file:///etc/passwd', 'https://127.0.0.1:1', 'javascript:alert(1)', this.wrongValue()]), token: this.pick([null, 12, [], {}, true]), caPem: this.wrongValue(), deviceSync: this.wrongValue(), portalClientId: this.wrongValue(), syncTime: this.pick(['25:00', 'x', null]), extra: 1 }));
     return { family: 'admin', kind: 'ncentral', method: nc[0], target: `${nc[1]}${this.chance(0.3) ? `${nc[1].includes('?') ? '&' : '?'}tenant=${this.pick(['x', '00000000-0000-0000-0000-000000000000'])}` : ''}`, headers, write: nc[0] !== 'GET', body: nc[0] === 'GET' ? undefined : body };
+  }
+
+  /** The portal data routes (issue 13): clients, assets (+export, changes), accounts and a run's changes. */
+  private portalDataCase(headers: Record<string, string>, v: string): FuzzCase {
+    const id = enc(this.pick(['x', '-1', '00000000-0000-0000-0000-000000000000', '%ff', '1 or 1=1', 'a'.repeat(300)]));
+    const path = this.pick([
+      '/admin/v1/clients',
+      '/admin/v1/assets',
+      '/admin/v1/assets/export',
+      '/admin/v1/accounts',
+      `/admin/v1/clients/${id}`,
+      `/admin/v1/assets/${id}`,
+      `/admin/v1/assets/${id}/changes`,
+      `/admin/v1/accounts/${id}`,
+      `/admin/v1/ncentral/runs/${id}/changes`,
+    ]);
+    const q = this.pick(['tenant', 'client', 'search', 'source', 'deviceClass', 'os', 'removed', 'changedSince', 'cursor', 'limit', 'format', 'nosuch', '__proto__']);
+    const repeat = this.chance(0.2) ? `&${q}=${v}` : '';
+    return { family: 'admin', kind: 'portal data query', method: this.pick(['GET', 'GET', 'GET', 'POST', 'DELETE']), target: `${path}?${q}=${v}${repeat}`, headers, write: false };
   }
 
   private consoleCase(): FuzzCase {

@@ -81,7 +81,7 @@ t.test('with nothing to purge it runs one batch and deletes nothing', async (t) 
   const testApp = await buildTestApp(t);
   testApp.clock.set('2000-01-01T00:00:00Z');
   const result = await purgeExpiredEntries(purgeDepsOf(testApp.deps));
-  t.same(result, { cutoff: '1999-10-03T00:00:00.000Z', deleted: 0, batches: 1, byTenant: {}, formerNames: 0 });
+  t.same(result, { cutoff: '1999-10-03T00:00:00.000Z', deleted: 0, batches: 1, byTenant: {}, formerNames: 0, assetChanges: { deleted: 0, batches: 1, byTenant: {} } });
 });
 
 t.test("a deleted user's former names go with the last entries that carried them", async (t) => {
