@@ -190,7 +190,8 @@ export function runsPage(input: { session: ConsoleSession | null; runs: RunView[
   });
 }
 
-export function runPage(session: ConsoleSession | null, r: RunView): SafeHtml {
+/** `changes`: what the run changed (rendered by asset-pages.ts), below its counts. */
+export function runPage(session: ConsoleSession | null, r: RunView, changes?: SafeHtml): SafeHtml {
   const running = r.status === 'running';
   return page({
     title: `Sync run ${formatTime(r.startedAt)}`,
@@ -218,6 +219,7 @@ export function runPage(session: ConsoleSession | null, r: RunView): SafeHtml {
         <dt>Skipped</dt><dd>${r.skipped}</dd>
         <dt>Pages read</dt><dd>${r.pages}</dd>
         <dt>Retries</dt><dd>${r.retries}</dd>
-      </dl>`,
+      </dl>
+      ${changes ?? ''}`,
   });
 }

@@ -8,6 +8,8 @@ import type { SafeHtml } from './html.js';
 import { notice } from './layout.js';
 import { clientsPage, connectionPage, previewPage, runPage, runsPage } from './ncentral-pages.js';
 import { tenantPortalClients } from './portal-client-service.js';
+import { runChanges } from './run-changes.js';
+import { createAssetService } from '../portal/asset-service.js';
 
 const STATUS: Record<NcentralServiceError['code'], number> = {
   notConnected: 409,
@@ -39,6 +41,7 @@ const tabOf = (v: string | undefined): MappingState => (TABS as string[]).includ
 /** The N-central wizard and sync runs, on the same NcentralService the /admin/v1/ncentral API calls. */
 export async function ncentralRoutes(app: FastifyInstance, ctx: ConsoleContext & { ncentral: NcentralService }): Promise<void> {
   const service = ctx.ncentral;
+  const assets = createAssetService(ctx.deps);
   const admin = { config: { access: 'admin' as const } };
   const connectionOf = (tenantId: string): Promise<ConnectionView | null> =>
     service.connection(tenantId).catch((err: unknown) => {
@@ -173,8 +176,9 @@ export async function ncentralRoutes(app: FastifyInstance, ctx: ConsoleContext &
   app.get('/ncentral/runs/:id', async (request, reply) => {
     const { id } = request.params as { id: string };
     if (!/^[0-9a-f-]{36}$/i.test(id)) throw new HttpFailure({ status: 404, reason: 'notFound', detail: 'No such sync run.' });
-    const run = await service.run(tenantOf(request).tenantId, id.toLowerCase()).catch(refusal);
-    return sendPage(reply, runPage(request.consoleSession, runView(run)));
+    const { tenantId } = tenantOf(request);
+    const run = await service.run(tenantId, id.toLowerCase()).catch(refusal);
+    return sendPage(reply, runPage(request.consoleSession, runView(run), await runChanges(assets, tenantId, run.id, queryOf(request)['cursor'])));
   });
 
 }

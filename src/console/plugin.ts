@@ -10,6 +10,7 @@ import { discoverProvider, OidcDiscoveryError, type OidcProvider } from './oidc.
 import { sameToken } from './session.js';
 import { createConsoleSessionService } from './session-service.js';
 import { credentialsRoutes } from './credentials-routes.js';
+import { inventoryRoutes } from './inventory-routes.js';
 import { logsRoutes } from './logs-routes.js';
 import { ncentralRoutes } from './ncentral-routes.js';
 import { setupRoutes } from './setup-routes.js';
@@ -160,5 +161,6 @@ export async function consolePlugin(app: FastifyInstance, options: ConsoleOption
   await app.register(logsRoutes, context);
   await app.register(usersRoutes, context);
   await app.register(credentialsRoutes, context);
+  await app.register(inventoryRoutes, context);
   if (options.ncentral) await app.register(ncentralRoutes, { ...context, ncentral: options.ncentral });
 }

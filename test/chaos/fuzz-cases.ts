@@ -383,7 +383,7 @@ export class FuzzGenerator {
     const cookie = this.pick(['', 'pp_session=garbage', `pp_session=${'a'.repeat(4000)}`, 'pp_session=s%3Aabc.def', 'pp_session=%ff%fe', '__proto__=1; constructor=2']);
     const headers: Record<string, string> = { 'content-type': this.pick(['application/x-www-form-urlencoded', 'multipart/form-data', 'application/json']) };
     if (cookie) headers['cookie'] = cookie;
-    const target = this.pick(['/console', '/console/', '/console/sign-in', '/console/sign-in/token', '/console/sign-out', '/console/tenants', '/console/users?q=%ff', '/console/logs?from=x&operation=%00', '/console/logs/-1', '/console/logs/export?format=exe', '/console/assets/../../package.json', '/console/assets/x.css', '/console/nosuch', '/console/setup', '/console/setup?code=x', `/console/setup?code=${'a'.repeat(3000)}`, '/console/setup?code=%ff', '/console/tenants/create', '/console/tenants/rename', '/console/tenants/disable', '/console/tenants/enable']);
+    const target = this.pick(['/console', '/console/', '/console/sign-in', '/console/sign-in/token', '/console/sign-out', '/console/tenants', '/console/users?q=%ff', '/console/logs?from=x&operation=%00', '/console/logs/-1', '/console/logs/export?format=exe', '/console/assets/../../package.json', '/console/assets/x.css', '/console/nosuch', '/console/inventory/clients?search=%ff&cursor=x', '/console/inventory/assets?changedSince=x&removed=%00&client=../1', '/console/inventory/assets/-1', '/console/inventory/assets/export?format=exe&search=%00', '/console/ncentral/runs/00000000-0000-4000-8000-000000000000?cursor=%ff', '/console/setup', '/console/setup?code=x', `/console/setup?code=${'a'.repeat(3000)}`, '/console/setup?code=%ff', '/console/tenants/create', '/console/tenants/rename', '/console/tenants/disable', '/console/tenants/enable']);
     const post = target === '/console/sign-in/token' || target === '/console/sign-out' || target.startsWith('/console/tenants') || this.chance(0.2);
     return {
       family: 'console',
@@ -488,7 +488,7 @@ export class FuzzGenerator {
         const field = this.pick(['token', 'next', 'csrf', 'tenant', 'q']);
         const text = this.longText(this.bodyLimitBytes / 4);
         const post = field !== 'q';
-        const target = post ? this.pick(['/console/sign-in/token', '/console/sign-out', '/console/tenants', '/console/setup', '/console/tenants/rename']) : `/console/${this.pick(['users', 'logs'])}?${this.pick(['q', 'userName', 'from', 'to', 'operation'])}=${this.longQuery()}`;
+        const target = post ? this.pick(['/console/sign-in/token', '/console/sign-out', '/console/tenants', '/console/setup', '/console/tenants/rename']) : `/console/${this.pick(['users', 'logs', 'inventory/clients', 'inventory/assets'])}?${this.pick(['q', 'userName', 'from', 'to', 'operation', 'search', 'cursor'])}=${this.longQuery()}`;
         return { family: 'console', kind: `long console ${field}`, method: post ? 'POST' : 'GET', target, headers: { 'content-type': 'application/x-www-form-urlencoded' }, write: post, body: post ? Buffer.from(`${field}=${enc(text)}`.slice(0, this.bodyLimitBytes - 1024)) : undefined };
       }
       default: {
