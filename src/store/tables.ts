@@ -16,6 +16,8 @@ export interface TenantsTable {
   name: string;
   status: ColumnType<'active' | 'disabled', 'active' | 'disabled' | undefined, 'active' | 'disabled'>;
   time_zone: ColumnType<string, string | undefined, string>;
+  /** The portal role of an account no app role or group rule decides (migration 2026-12-04-0150). */
+  default_role: ColumnType<PortalRoleName, PortalRoleName | undefined, PortalRoleName>;
   created_at: Timestamp;
 }
 
@@ -33,8 +35,24 @@ export interface AccountsTable {
   /** lower(resource::text)::jsonb, generated (migration 2026-12-04-0060): what filters match with `@>`. */
   match_document: ColumnType<Record<string, unknown>, never, never>;
   version: ColumnType<number, number | undefined, number>;
+  /** The effective portal role, recomputed in the transaction of whatever changes it (src/roles). */
+  role: ColumnType<PortalRoleName, PortalRoleName | undefined, PortalRoleName>;
+  /** Why the account has `role` (RoleCause as JSON); null until first computed. */
+  role_cause: ColumnType<Record<string, unknown> | null, string | null | undefined, string | null>;
   created_at: Timestamp;
   updated_at: Timestamp;
+}
+
+export type PortalRoleName = 'admin' | 'technician' | 'read-only';
+
+/** A rule mapping an Entra group (by displayName or externalId, ignoring case) to a portal role. */
+export interface RoleRulesTable {
+  tenant_id: string;
+  id: string;
+  match_by: 'displayName' | 'externalId';
+  match_value: string;
+  role: PortalRoleName;
+  created_at: Timestamp;
 }
 
 export interface ProvisioningLogTable {
@@ -255,6 +273,7 @@ export interface DB {
   ncentral_sync_runs: NcentralSyncRunsTable;
   admin_tokens: AdminTokensTable;
   console_sessions: ConsoleSessionsTable;
+  role_rules: RoleRulesTable;
 }
 
 export type Tenant = Selectable<TenantsTable>;
@@ -273,3 +292,4 @@ export type NcentralOrgUnit = Selectable<NcentralOrgUnitsTable>;
 export type NcentralDeviceRow = Selectable<NcentralDevicesTable>;
 export type NcentralSyncRun = Selectable<NcentralSyncRunsTable>;
 export type AdminToken = Selectable<AdminTokensTable>;
+export type RoleRuleRow = Selectable<RoleRulesTable>;
