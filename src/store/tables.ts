@@ -256,6 +256,25 @@ export interface ConsoleSessionsTable {
   revoked_at: NullableTimestamp;
 }
 
+/** A SCIM group (migration 2026-12-04-0140); its members are rows of group_members, never a list here. */
+export interface GroupsTable {
+  tenant_id: string;
+  id: string;
+  display_name: string;
+  external_id: string | null;
+  version: ColumnType<number, number | undefined, number>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+/** One row per (group, member account); primary key (tenant_id, group_id, account_id). */
+export interface GroupMembersTable {
+  tenant_id: string;
+  group_id: string;
+  account_id: string;
+  added_at: Timestamp;
+}
+
 export interface DB {
   tenants: TenantsTable;
   accounts: AccountsTable;
@@ -273,6 +292,8 @@ export interface DB {
   ncentral_sync_runs: NcentralSyncRunsTable;
   admin_tokens: AdminTokensTable;
   console_sessions: ConsoleSessionsTable;
+  groups: GroupsTable;
+  group_members: GroupMembersTable;
   role_rules: RoleRulesTable;
 }
 
@@ -292,4 +313,5 @@ export type NcentralOrgUnit = Selectable<NcentralOrgUnitsTable>;
 export type NcentralDeviceRow = Selectable<NcentralDevicesTable>;
 export type NcentralSyncRun = Selectable<NcentralSyncRunsTable>;
 export type AdminToken = Selectable<AdminTokensTable>;
+export type Group = Selectable<GroupsTable>;
 export type RoleRuleRow = Selectable<RoleRulesTable>;
