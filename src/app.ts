@@ -22,6 +22,8 @@ import type { NcentralConnector } from './ncentral/connector.js';
 import { ncentralRoutes } from './ncentral/routes.js';
 import { createNcentralService, type NcentralService } from './ncentral/service.js';
 import { provisioningLogRoutes } from './provisioning-log/routes.js';
+import { roleRuleRoutes } from './roles/routes.js';
+import { createRoleRuleService } from './roles/rule-service.js';
 import { TenantFairShare } from './tenants/fair-share.js';
 
 declare module 'fastify' {
@@ -121,7 +123,7 @@ export async function buildApp(deps: Deps, options: AppOptions = {}): Promise<Fa
   const ncentral = options.ncentral ?? createNcentralService(deps, options.ncentralConnector);
   // Runs started by "sync now" finish (or fail and are recorded) before the database closes.
   app.addHook('onClose', () => ncentral.drain());
-  await app.register(adminScope(adminAuthenticator, [provisioningLogRoutes(deps), ncentralRoutes(ncentral)]), { prefix: '/admin/v1' });
+  await app.register(adminScope(adminAuthenticator, [provisioningLogRoutes(deps), ncentralRoutes(ncentral), roleRuleRoutes(createRoleRuleService(deps))]), { prefix: '/admin/v1' });
 
   // The operator console: the same admin tokens sign in, or the organisation's OpenID provider.
   const consoleAdminTokens: AdminTokenVerifier =

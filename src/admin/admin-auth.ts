@@ -54,3 +54,22 @@ export function adminScope(authenticator: Authenticator<AdminPrincipal>, routes:
     for (const register of routes) await app.register(register);
   };
 }
+
+/**
+ * The tenant an admin route acts on: a tenant-scoped token's own (naming another with ?tenant= is 403); a
+ * service-wide token names one with ?tenant=. A write needs the admin role: a viewer may only read (403).
+ */
+export function actingTenant(request: FastifyRequest, requested: string | undefined, write: boolean): string {
+  const principal = adminPrincipal(request);
+  if (write && principal.role !== 'admin') {
+    throw new HttpFailure({ status: 403, reason: 'forbidden', detail: 'This admin token may only read.' });
+  }
+  if (principal.tenantId !== null) {
+    if (requested !== undefined && requested.toLowerCase() !== principal.tenantId) {
+      throw new HttpFailure({ status: 403, reason: 'forbidden', detail: 'This admin token may act only on its own tenant.' });
+    }
+    return principal.tenantId;
+  }
+  if (requested === undefined) throw new HttpFailure({ status: 400, reason: 'invalidInput', detail: 'A service-wide admin token must name the tenant: ?tenant=<id>.' });
+  return requested.toLowerCase();
+}

@@ -12,6 +12,8 @@ export const OPERATIONS = [
   'Get',
   'Query',
   'Test connection',
+  /** An account's effective portal role changed (src/roles): old → new, the cause in the detail. */
+  'Change role',
 ] as const;
 export type Operation = (typeof OPERATIONS)[number];
 
