@@ -17,6 +17,8 @@ export interface RoleTrigger {
   description: string;
   /** False when the provisioning log is turned off (PROVISIONING_LOG_ENABLED). */
   log: boolean;
+  /** True when the caller already bumped the accounts' versions in this transaction (a user PATCH): one change, one ETag. */
+  versionBumped?: boolean;
 }
 
 export interface RoleChange {
@@ -67,7 +69,7 @@ export async function recomputeRoles(trx: Transaction<DB>, tenantId: string, acc
       const roleChanged = got.role !== account.role;
       const causeChanged = flat(got.cause) !== flat(account.role_cause);
       if (!roleChanged && !causeChanged) continue;
-      writes.push({ id: account.id, role: got.role, cause: got.cause, roleChanged });
+      writes.push({ id: account.id, role: got.role, cause: got.cause, roleChanged: roleChanged && trigger.versionBumped !== true });
       if (!roleChanged) continue;
       changes.push({ accountId: account.id, userName: account.user_name, old: account.role, new: got.role, cause: got.cause });
       if (trigger.log) {

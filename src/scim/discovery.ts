@@ -1,4 +1,5 @@
 import { MAX_COUNT } from './list.js';
+import { NABLE_ATTRIBUTES, NABLE_USER_SCHEMA } from './nable-extension.js';
 import {
   CORE_ATTRIBUTES,
   CORE_USER_SCHEMA,
@@ -44,7 +45,7 @@ export function userResourceType(baseUrl: string): Record<string, unknown> {
     endpoint: '/Users',
     description: 'An N-able portal account',
     schema: CORE_USER_SCHEMA,
-    schemaExtensions: [{ schema: ENTERPRISE_USER_SCHEMA, required: false }],
+    schemaExtensions: [{ schema: ENTERPRISE_USER_SCHEMA, required: false }, { schema: NABLE_USER_SCHEMA, required: false }],
     meta: { resourceType: 'ResourceType', location: `${baseUrl}/ResourceTypes/User` },
   };
 }
@@ -84,6 +85,14 @@ export function schemaDocuments(baseUrl: string): Record<string, unknown>[] {
       description: 'Enterprise User',
       attributes: ENTERPRISE_ATTRIBUTES.map(describe),
       meta: { resourceType: 'Schema', location: `${baseUrl}/Schemas/${ENTERPRISE_USER_SCHEMA}` },
+    },
+    {
+      schemas: [SCHEMA_SCHEMA],
+      id: NABLE_USER_SCHEMA,
+      name: 'NableUser',
+      description: 'What the N-able portal decides about the account (readOnly)',
+      attributes: NABLE_ATTRIBUTES.map(describe),
+      meta: { resourceType: 'Schema', location: `${baseUrl}/Schemas/${NABLE_USER_SCHEMA}` },
     },
   ];
 }

@@ -1,4 +1,5 @@
 import { invalidValue } from './errors.js';
+import { roleRequested, withRole, withoutRole } from './nable-extension.js';
 import { CORE_USER_SCHEMA, ENTERPRISE_USER_SCHEMA, resolvePath } from './user-schema.js';
 
 /** What a stored account looks like to this module (the store's row, narrowed to what a User needs). */
@@ -8,6 +9,8 @@ export interface StoredUser {
   version: number;
   created_at: Date;
   updated_at: Date;
+  /** The effective portal role, shown in the N-able extension when asked for (src/scim/nable-extension.ts). */
+  role?: string;
 }
 
 export const etagOf = (version: number): string => `W/"${version}"`;
@@ -35,7 +38,7 @@ function withManagerName(resource: Record<string, unknown>, managerNames: Readon
 /** The SCIM User as returned to clients (RFC 7643 §3.1 meta; `location` absolute). */
 export function renderUser(user: StoredUser, usersUrl: string, managerNames: ReadonlyMap<string, string> = new Map()): Record<string, unknown> {
   const { schemas, ...rest } = withManagerName(user.resource, managerNames);
-  return {
+  const rendered = {
     schemas: Array.isArray(schemas) ? schemas : [CORE_USER_SCHEMA],
     id: user.id,
     ...rest,
@@ -47,6 +50,7 @@ export function renderUser(user: StoredUser, usersUrl: string, managerNames: Rea
       version: etagOf(user.version),
     },
   };
+  return user.role === undefined ? rendered : withRole(rendered, user.role);
 }
 
 /** Which attributes a read returns (RFC 7644 §3.4.2.5); `id` and `schemas` are always returned. */
@@ -170,6 +174,12 @@ export type CompiledProjection = (resource: Record<string, unknown>) => Record<s
  * and duplicates dropped, so a list answer costs one pass per resource over at most the schema's paths.
  */
 export function compileProjection(attributes: readonly string[] | undefined, excluded: readonly string[] | undefined): CompiledProjection {
+  const shape = compileDefaultProjection(attributes, excluded);
+  // The role is `returned: "request"` (RFC 7643 §2.4): only `attributes` naming it keeps it.
+  return roleRequested(attributes) ? shape : (resource) => withoutRole(shape(resource));
+}
+
+function compileDefaultProjection(attributes: readonly string[] | undefined, excluded: readonly string[] | undefined): CompiledProjection {
   if (attributes) {
     const paths = [...new Set(attributes)].map(locator);
     return (resource) => {

@@ -21,6 +21,9 @@ import {
 import { ReadEntryWriter } from '../provisioning-log/read-entries-service.js';
 import { recordFormerNames } from '../store/account-former-names.js';
 import { insertProvisioningLogEntry } from '../store/provisioning-log.js';
+import { findDefaultRole } from '../store/role-rules.js';
+import { appRoleOf, describeCause, effectiveRole } from '../roles/effective-role.js';
+import { recomputeRoles } from '../roles/recompute-service.js';
 import type { DB } from '../store/tables.js';
 import { normaliseEntraPatch } from './entra-compat.js';
 import { ScimError, uniqueness, userNotFound } from './errors.js';
@@ -82,6 +85,13 @@ const toValues = (fields: AccountFields, document: UserDocument): AccountValues 
   resource: document,
 });
 
+/** True when both `roles` lists assign the same app role (src/roles/effective-role.ts), whatever else changed. */
+const sameAppRole = (before: unknown, after: unknown): boolean => {
+  const a = appRoleOf(before);
+  const b = appRoleOf(after);
+  return a?.role === b?.role && a?.value === b?.value;
+};
+
 const targetOf = (row: AccountRecord): Target => ({ id: row.id, userName: row.user_name, externalId: row.external_id });
 
 /**
@@ -115,7 +125,15 @@ export class ScimUserService {
     return this.logged<UserResult>(call, 'Create', target, 'statement', async (db, draft) => {
       const { document, fields } = checkUserDocument(body);
       const changes = diffDocuments(undefined, document);
-      const row = await insertAccount(db, call.tenantId, randomUUID(), toValues(fields, document), this.clock.now(), draft(201, 'Create', changes));
+      // A new account is in no group yet: its role is its Entra app role, else the tenant's default.
+      const initial = effectiveRole({ roles: document['roles'], groups: [], rules: [], defaultRole: (await findDefaultRole(db, call.tenantId)) ?? 'read-only' });
+      // Starting at the tenant default is no change of role; an app role assigning one at creation is logged.
+      const roleDraft = initial.cause.kind === 'default' ? undefined : draft(201, 'Change role', [{ attribute: 'role', new: initial.role }]);
+      const row = await insertAccount(db, call.tenantId, randomUUID(), toValues(fields, document), this.clock.now(), draft(201, 'Create', changes), {
+        role: initial.role,
+        cause: initial.cause,
+        ...(roleDraft ? { entry: { ...roleDraft, detail: `none → ${initial.role}. ${describeCause(initial.cause, initial.role)} Caused by: the account's creation.` } } : {}),
+      });
       if (!row) throw uniqueness(`userName "${fields.userName}" is already taken in this tenant.`);
       Object.assign(target, targetOf(row));
       return { result: await this.answer(db, call, row, 201), status: 201, operation: 'Create', changes, logged: true };
@@ -227,8 +245,21 @@ export class ScimUserService {
       // Renamed: the older entries carry the old names, which only this row will remember.
       await recordFormerNames(trx, call.tenantId, row.id, { userName: row.user_name, externalId: row.external_id }, this.clock.now());
     }
-    const updated = await updateAccount(trx, call.tenantId, row.id, toValues(fields, document), row.version + 1, this.clock.now(), draft(200, operation, changes));
+    let updated = await updateAccount(trx, call.tenantId, row.id, toValues(fields, document), row.version + 1, this.clock.now(), draft(200, operation, changes));
     if (!updated) throw userNotFound(row.id);
+    if (!sameAppRole(row.resource['roles'], document['roles'])) {
+      // The Entra app role decides the portal role first: recomputed (and logged) in this transaction.
+      const moved = await recomputeRoles(trx, call.tenantId, [row.id], {
+        occurredAt: this.clock.now(),
+        clientId: call.clientId,
+        requestId: call.requestId,
+        httpStatus: 200,
+        description: `${operation} of the user's Entra app roles ("roles").`,
+        log: this.logEnabled,
+        versionBumped: true,
+      });
+      if (moved.length > 0) updated = (await findAccountById(trx, call.tenantId, row.id)) ?? updated;
+    }
     Object.assign(target, targetOf(updated));
     return { result: await this.answer(trx, call, updated, 200), status: 200, operation, changes, logged: true };
   }

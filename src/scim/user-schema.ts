@@ -35,7 +35,7 @@ export interface AttributeDef {
 }
 
 type Opts = Partial<Omit<AttributeDef, 'name' | 'type' | 'description'>>;
-const attr = (name: string, type: AttributeType, description: string, o: Opts = {}): AttributeDef => ({
+export const attr = (name: string, type: AttributeType, description: string, o: Opts = {}): AttributeDef => ({
   name,
   type,
   description,

@@ -59,7 +59,7 @@ export interface RoleWrite {
   id: string;
   role: PortalRoleName;
   cause: Record<string, unknown>;
-  /** False when only the cause changed: the resource (and its ETag) stay as they are. */
+  /** True to bump the version (the ETag): false when only the cause changed, or the caller bumped it already. */
   roleChanged: boolean;
 }
 

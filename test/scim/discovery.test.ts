@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import t from 'tap';
 import { buildTestApp } from '../helpers/app.js';
-import { CORE, ENTERPRISE } from '../helpers/scim.js';
+import { CORE, ENTERPRISE, NABLE } from '../helpers/scim.js';
 import { createTestTenant } from '../helpers/tenants.js';
 
 t.test('ServiceProviderConfig states what the server does', async (t) => {
@@ -41,7 +41,7 @@ t.test('ResourceTypes lists User with the enterprise extension', async (t) => {
   t.equal(list.totalResults, 1);
   const user = (await testApp.app.inject({ method: 'GET', url: '/scim/v2/ResourceTypes/User', headers: tenant.scimHeaders })).json();
   t.same(list.Resources[0], user);
-  t.match(user, { id: 'User', endpoint: '/Users', schema: CORE, schemaExtensions: [{ schema: ENTERPRISE, required: false }] });
+  t.match(user, { id: 'User', endpoint: '/Users', schema: CORE, schemaExtensions: [{ schema: ENTERPRISE, required: false }, { schema: NABLE, required: false }] });
   t.equal((await testApp.app.inject({ method: 'GET', url: '/scim/v2/ResourceTypes/Group', headers: tenant.scimHeaders })).statusCode, 404);
 });
 
@@ -49,7 +49,7 @@ t.test('Schemas describe the attributes the server enforces', async (t) => {
   const testApp = await buildTestApp(t);
   const tenant = await createTestTenant(testApp);
   const list = (await testApp.app.inject({ method: 'GET', url: '/scim/v2/Schemas', headers: tenant.scimHeaders })).json();
-  t.same(list.Resources.map((s: { id: string }) => s.id), [CORE, ENTERPRISE]);
+  t.same(list.Resources.map((s: { id: string }) => s.id), [CORE, ENTERPRISE, NABLE]);
   const core = (await testApp.app.inject({ method: 'GET', url: `/scim/v2/Schemas/${CORE}`, headers: tenant.scimHeaders })).json();
   const attr = (name: string) => core.attributes.find((a: { name: string }) => a.name === name);
   t.match(attr('userName'), { type: 'string', required: true, caseExact: false, uniqueness: 'server', mutability: 'readWrite' });
@@ -60,6 +60,8 @@ t.test('Schemas describe the attributes the server enforces', async (t) => {
   t.match(attr('name').subAttributes.find((a: { name: string }) => a.name === 'givenName'), { required: true });
   const ent = (await testApp.app.inject({ method: 'GET', url: `/scim/v2/Schemas/${ENTERPRISE}`, headers: tenant.scimHeaders })).json();
   t.ok(ent.attributes.some((a: { name: string }) => a.name === 'manager'));
+  const nable = (await testApp.app.inject({ method: 'GET', url: `/scim/v2/Schemas/${NABLE}`, headers: tenant.scimHeaders })).json();
+  t.match(nable.attributes, [{ name: 'role', mutability: 'readOnly', returned: 'request', canonicalValues: ['admin', 'technician', 'read-only'] }], 'the portal role is readOnly and returned on request');
   t.equal((await testApp.app.inject({ method: 'GET', url: '/scim/v2/Schemas/urn:nope', headers: tenant.scimHeaders })).statusCode, 404);
 });
 
