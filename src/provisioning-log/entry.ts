@@ -12,6 +12,12 @@ export const OPERATIONS = [
   'Get',
   'Query',
   'Test connection',
+  // SCIM Groups (issue 17).
+  'Create group',
+  'Update group',
+  'Add members',
+  'Remove members',
+  'Delete group',
 ] as const;
 export type Operation = (typeof OPERATIONS)[number];
 
