@@ -231,6 +231,9 @@ export function createGroupService(deps: GroupServiceDeps) {
       let operation: Operation = 'Update group';
       return calls.run<GroupResult>(call, () => operation, target, 'transaction', async (trx) => {
         const steps = planGroupPatch(body, limits.maxPatchOperations);
+        // Named by what it asks before it runs, so a refused PATCH's failure entry says what was attempted.
+        const asksFields = steps.some((s) => s.kind === 'setDisplayName' || s.kind === 'setExternalId');
+        operation = patchOperation(asksFields ? [{ attribute: 'displayName' }] : [], new MemberDelta(), steps);
         const row = await lockForWrite(trx, call, id, ifMatch);
         Object.assign(target, targetOf(row));
         const named = steps.flatMap((s) => (s.kind === 'addMembers' || s.kind === 'replaceMembers' ? s.ids : []));
