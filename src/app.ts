@@ -18,6 +18,8 @@ import { oauthRoutes } from './oauth/routes.js';
 import { scimErrorFamily } from './scim/errors.js';
 import { scimRoutes } from './scim/routes.js';
 import { ScimUserService } from './scim/service.js';
+import { createGroupService } from './scim/group-service.js';
+import { LoggedCalls } from './scim/logged-calls-service.js';
 import type { NcentralConnector } from './ncentral/connector.js';
 import { ncentralRoutes } from './ncentral/routes.js';
 import { createNcentralService, type NcentralService } from './ncentral/service.js';
@@ -106,14 +108,20 @@ export async function buildApp(deps: Deps, options: AppOptions = {}): Promise<Fa
     onTokenFailure: (reason) => deps.metrics.recordTokenFailure(reason),
   });
 
-  const scimService = new ScimUserService(deps.database.db, deps.clock, config.provisioningLogEnabled, (err, lost) =>
-    deps.log.error({ err, lost }, 'provisioning-log entries could not be written'),
-    (tenantId, operation, outcome, durationMs) => deps.metrics.recordScimOperation(tenantId, operation, outcome, durationMs),
-    { maxFilterLength: config.scimMaxFilterLength, maxPatchOperations: config.scimMaxPatchOperations },
-  );
+  // One entry writer for Users and Groups, so their read entries share batches and one flush drains both.
+  const scimCalls = new LoggedCalls({
+    db: deps.database.db,
+    clock: deps.clock,
+    logEnabled: config.provisioningLogEnabled,
+    onLogError: (err, lost) => deps.log.error({ err, lost }, 'provisioning-log entries could not be written'),
+    onOperation: (tenantId, operation, outcome, durationMs) => deps.metrics.recordScimOperation(tenantId, operation, outcome, durationMs),
+  });
+  const scimLimits = { maxFilterLength: config.scimMaxFilterLength, maxPatchOperations: config.scimMaxPatchOperations };
+  const scimService = new ScimUserService(deps.database.db, deps.clock, config.provisioningLogEnabled, undefined, undefined, scimLimits, scimCalls);
+  const scimGroups = createGroupService({ db: deps.database.db, clock: deps.clock, calls: scimCalls, limits: scimLimits });
   app.decorate('flushProvisioningLog', () => scimService.flushLog());
   app.addHook('onClose', () => scimService.flushLog());
-  const scimOptions = { service: scimService, authenticator: scimAuthenticator, publicBaseUrl: config.publicBaseUrl };
+  const scimOptions = { service: scimService, groups: scimGroups, authenticator: scimAuthenticator, publicBaseUrl: config.publicBaseUrl };
   await app.register(scimRoutes, { ...scimOptions, prefix: '/scim/v2' });
   // Entra's Tenant URL form: the path names the tenant, which must be the credential's own.
   await app.register(scimRoutes, { ...scimOptions, prefix: '/scim/v2/tenants/:tenantId' });

@@ -1,3 +1,4 @@
+import { CORE_GROUP_SCHEMA, GROUP_ATTRIBUTES } from './group-schema.js';
 import { MAX_COUNT } from './list.js';
 import { NABLE_ATTRIBUTES, NABLE_USER_SCHEMA } from './nable-extension.js';
 import {
@@ -50,6 +51,18 @@ export function userResourceType(baseUrl: string): Record<string, unknown> {
   };
 }
 
+export function groupResourceType(baseUrl: string): Record<string, unknown> {
+  return {
+    schemas: [RESOURCE_TYPE_SCHEMA],
+    id: 'Group',
+    name: 'Group',
+    endpoint: '/Groups',
+    description: 'A group of portal accounts (members are users of the same tenant)',
+    schema: CORE_GROUP_SCHEMA,
+    meta: { resourceType: 'ResourceType', location: `${baseUrl}/ResourceTypes/Group` },
+  };
+}
+
 function describe(def: AttributeDef): Record<string, unknown> {
   return {
     name: def.name,
@@ -85,6 +98,14 @@ export function schemaDocuments(baseUrl: string): Record<string, unknown>[] {
       description: 'Enterprise User',
       attributes: ENTERPRISE_ATTRIBUTES.map(describe),
       meta: { resourceType: 'Schema', location: `${baseUrl}/Schemas/${ENTERPRISE_USER_SCHEMA}` },
+    },
+    {
+      schemas: [SCHEMA_SCHEMA],
+      id: CORE_GROUP_SCHEMA,
+      name: 'Group',
+      description: 'Group',
+      attributes: GROUP_ATTRIBUTES.filter((a) => a.name !== 'id').map(describe),
+      meta: { resourceType: 'Schema', location: `${baseUrl}/Schemas/${CORE_GROUP_SCHEMA}` },
     },
     {
       schemas: [SCHEMA_SCHEMA],

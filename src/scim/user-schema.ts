@@ -107,7 +107,7 @@ export const CORE_ATTRIBUTES: AttributeDef[] = [
       attr('primary', 'boolean', 'The primary address.'),
     ],
   }),
-  attr('groups', 'complex', 'Groups the user belongs to (not managed here).', {
+  attr('groups', 'complex', 'Groups the user belongs to; readOnly, changed through /Groups members.', {
     multiValued: true, mutability: 'readOnly',
     subAttributes: [
       attr('value', 'string', 'Group id.', { mutability: 'readOnly' }),
