@@ -23,6 +23,9 @@ import {
   type GroupSortColumn,
 } from '../store/groups.js';
 import type { DB } from '../store/tables.js';
+import { listRoleRules } from '../store/role-rules.js';
+import { recomputeRoles } from '../roles/recompute-service.js';
+import { listGroupMembers } from '../store/group-members.js';
 import { groupNotFound, invalidValue, uniqueness } from './errors.js';
 import { compileFilter, parseFilter } from './filter.js';
 import { GROUP_FILTER_SCHEMA } from './group-filter.js';
@@ -123,6 +126,25 @@ export function createGroupService(deps: GroupServiceDeps) {
   ];
 
   /** Applies PATCH steps in order; each touches only the rows it names. */
+  /**
+   * Recomputes the portal roles of the accounts a membership change or rename can move (issue 17), in the
+   * group write's transaction, each change logged with this request as its cause. No rule: no group decides a role.
+   */
+  async function recomputeMemberRoles(trx: Transaction<DB>, call: ScimCall, ids: readonly string[], status: number, description: string): Promise<void> {
+    if (ids.length === 0 || (await listRoleRules(trx, call.tenantId)).length === 0) return;
+    await recomputeRoles(trx, call.tenantId, ids, {
+      occurredAt: clock.now(),
+      clientId: call.clientId,
+      requestId: call.requestId,
+      httpStatus: status,
+      description,
+      log: calls.logEnabled,
+    });
+  }
+
+  const memberIds = async (trx: Transaction<DB>, tenantId: string, groupId: string): Promise<string[]> =>
+    (await listGroupMembers(trx, tenantId, groupId)).map((m) => m.id);
+
   async function applySteps(trx: Transaction<DB>, tenantId: string, groupId: string, steps: GroupPatchStep[], delta: MemberDelta): Promise<void> {
     const now = clock.now();
     for (const step of steps) {
@@ -163,6 +185,7 @@ export function createGroupService(deps: GroupServiceDeps) {
         }
         Object.assign(target, targetOf(row));
         const added = await addMembers(trx, call.tenantId, row.id, document.members, clock.now());
+        await recomputeMemberRoles(trx, call, added, 201, `Create group "${row.display_name}" with ${added.length} member(s).`);
         const changes: AttributeChange[] = [
           { attribute: 'displayName', new: row.display_name },
           ...(row.external_id !== null ? [{ attribute: 'externalId', new: row.external_id }] : []),
@@ -218,6 +241,10 @@ export function createGroupService(deps: GroupServiceDeps) {
         const changes = [...fieldChanges(row, document), ...memberChanges(added, removed)];
         const updated = changes.length === 0 ? row : await save(trx, call, row, document);
         Object.assign(target, targetOf(updated));
+        // A rename can change which rules name the group: then every member's role is in question.
+        const renamed = fieldChanges(row, document).length > 0;
+        const moved = renamed ? [...(await memberIds(trx, call.tenantId, row.id)), ...removed] : [...added, ...removed];
+        await recomputeMemberRoles(trx, call, moved, 200, `PUT of group "${updated.display_name}": ${added.length} added, ${removed.length} removed${renamed ? ', renamed' : ''}.`);
         return { result: await answer(trx, call, updated, 200, projection), status: 200, operation: 'Update group', changes };
       });
     },
@@ -251,6 +278,9 @@ export function createGroupService(deps: GroupServiceDeps) {
         // Nothing changed (Entra re-sends PATCHes): the version stays, so the client's ETag stays valid.
         const updated = changes.length === 0 ? row : await save(trx, call, row, fields);
         Object.assign(target, targetOf(updated));
+        const moved = changedFields.length > 0 ? [...(await memberIds(trx, call.tenantId, row.id)), ...delta.removed] : [...delta.added, ...delta.removed];
+        await recomputeMemberRoles(trx, call, moved, projection ? 200 : 204,
+          `PATCH of group "${updated.display_name}": ${delta.added.length} added, ${delta.removed.length} removed${changedFields.length > 0 ? ', renamed' : ''}.`);
         const result = projection ? await answer(trx, call, updated, 200, projection) : { status: 204, body: undefined, etag: etagOf(updated.version) };
         return { result, status: result.status, operation, changes };
       });
@@ -261,7 +291,9 @@ export function createGroupService(deps: GroupServiceDeps) {
       return calls.run<GroupResult>(call, 'Delete group', target, 'transaction', async (trx) => {
         const row = await lockForWrite(trx, call, id, ifMatch);
         Object.assign(target, targetOf(row));
+        const members = await memberIds(trx, call.tenantId, row.id);
         await deleteGroup(trx, call.tenantId, row.id);
+        await recomputeMemberRoles(trx, call, members, 204, `Delete group "${row.display_name}".`);
         return { result: { status: 204, body: undefined, etag: undefined }, status: 204, operation: 'Delete group', changes: null };
       });
     },

@@ -64,6 +64,11 @@ const PG_UNIQUE_VIOLATION = '23505';
 export class LoggedCalls {
   private readonly lateEntries: ReadEntryWriter;
 
+  /** Whether entries are written (PROVISIONING_LOG_ENABLED): the role changes a call causes follow it. */
+  get logEnabled(): boolean {
+    return this.options.logEnabled;
+  }
+
   constructor(private readonly options: LoggedCallsOptions) {
     this.lateEntries = new ReadEntryWriter(options.db, options.onLogError ?? (() => undefined));
   }
