@@ -3,7 +3,6 @@ import type { DB, PortalRoleName, RoleRuleRow } from './tables.js';
 
 type Db = Kysely<DB> | Transaction<DB>;
 
-const PG_UNIQUE_VIOLATION = '23505';
 const PG_FOREIGN_KEY_VIOLATION = '23503';
 
 /** A rule for this group name already exists in the tenant (role_rules_match_key). */
@@ -27,15 +26,22 @@ export async function findRoleRule(db: Db, tenantId: string, id: string): Promis
 
 /** Inserts a rule; throws RoleRuleTaken when the tenant already has a rule for that group name (ignoring case). */
 export async function insertRoleRule(trx: Transaction<DB>, rule: Omit<RoleRuleRow, 'created_at'> & { created_at: Date }): Promise<RoleRuleRow> {
-  // A savepoint, so the refused insert leaves the caller's transaction usable and the error is ours to name.
+  // `on conflict do nothing`: a taken name writes nothing and leaves the caller's transaction usable.
+  let inserted: RoleRuleRow | undefined;
   try {
-    return await trx.transaction().execute(() => trx.insertInto('role_rules').values(rule).returningAll().executeTakeFirstOrThrow());
+    inserted = await trx
+      .insertInto('role_rules')
+      .values(rule)
+      .onConflict((oc) => oc.expression(sql`tenant_id, match_by, lower(match_value)`).doNothing())
+      .returningAll()
+      .executeTakeFirst();
   } catch (err) {
     const code = (err as { code?: string }).code;
-    if (code === PG_UNIQUE_VIOLATION) throw new RoleRuleTaken(`A rule for ${rule.match_by} "${rule.match_value}" already exists.`);
     if (code === PG_FOREIGN_KEY_VIOLATION) throw new RoleRuleTenantMissing('The tenant does not exist.');
     throw err;
   }
+  if (!inserted) throw new RoleRuleTaken(`A rule for ${rule.match_by} "${rule.match_value}" already exists.`);
+  return inserted;
 }
 
 /** Deletes a rule; returns it, or undefined when the tenant has no such rule. */
