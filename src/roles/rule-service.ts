@@ -28,7 +28,7 @@ export interface RoleActor {
 
 /** A refusal of the role-rule service; it carries its own status and reason (src/http/errors.ts renders it). */
 export class RoleRuleError extends HttpFailure {
-  constructor(status: 404 | 409, detail: string) {
+  constructor(status: 400 | 404 | 409, detail: string) {
     super({ status, reason: status === 404 ? 'notFound' : 'invalidInput', detail });
   }
 }
@@ -66,6 +66,8 @@ export function createRoleRuleService(deps: Pick<Deps, 'database' | 'clock' | 'c
     },
 
     async create(tenantId: string, input: { matchBy: RuleMatch; value: string; role: PortalRole }, actor: RoleActor): Promise<RoleRuleView> {
+      // PostgreSQL text cannot hold NUL, and no group name contains one.
+      if (input.value.includes('\u0000') || input.value.trim() === '') throw new RoleRuleError(400, 'value must be a group displayName or externalId.');
       return db.transaction().execute(async (trx) => {
         let row: RoleRuleRow;
         try {
