@@ -16,8 +16,8 @@ interface World {
 }
 
 async function world(t: Test): Promise<World> {
-  // The OpenAPI document does not describe /admin/v1/role-rules yet (see the branch report): contract check off.
-  const testApp = await buildTestApp(t, { contractCheck: false });
+  // Every answer is checked against openapi/portal-provisioning.yaml (test/helpers/contract.ts).
+  const testApp = await buildTestApp(t);
   const tenant = await createTestTenant(testApp);
   return { testApp, tenant, admin: await createTestAdmin(testApp, tenant.tenantId), scim: scimClient(testApp.app, tenant) };
 }
