@@ -19,6 +19,8 @@ import { oauthRoutes } from './oauth/routes.js';
 import { scimErrorFamily } from './scim/errors.js';
 import { scimRoutes } from './scim/routes.js';
 import { ScimUserService } from './scim/service.js';
+import { createGroupService } from './scim/group-service.js';
+import { LoggedCalls } from './scim/logged-calls-service.js';
 import type { NcentralConnector } from './ncentral/connector.js';
 import { ncentralRoutes } from './ncentral/routes.js';
 import { createAccountReadService } from './portal/account-service.js';
@@ -27,6 +29,8 @@ import { createClientService } from './portal/client-service.js';
 import { portalRoutes } from './portal/routes.js';
 import { createNcentralService, type NcentralService } from './ncentral/service.js';
 import { provisioningLogRoutes } from './provisioning-log/routes.js';
+import { roleRuleRoutes } from './roles/routes.js';
+import { createRoleRuleService } from './roles/rule-service.js';
 import { TenantFairShare } from './tenants/fair-share.js';
 
 declare module 'fastify' {
@@ -122,14 +126,20 @@ export async function buildApp(deps: Deps, options: AppOptions = {}): Promise<Fa
     onTokenFailure: (reason) => deps.metrics.recordTokenFailure(reason),
   });
 
-  const scimService = new ScimUserService(deps.database.db, deps.clock, config.provisioningLogEnabled, (err, lost) =>
-    deps.log.error({ err, lost }, 'provisioning-log entries could not be written'),
-    (tenantId, operation, outcome, durationMs) => deps.metrics.recordScimOperation(tenantId, operation, outcome, durationMs),
-    { maxFilterLength: config.scimMaxFilterLength, maxPatchOperations: config.scimMaxPatchOperations },
-  );
+  // One entry writer for Users and Groups, so their read entries share batches and one flush drains both.
+  const scimCalls = new LoggedCalls({
+    db: deps.database.db,
+    clock: deps.clock,
+    logEnabled: config.provisioningLogEnabled,
+    onLogError: (err, lost) => deps.log.error({ err, lost }, 'provisioning-log entries could not be written'),
+    onOperation: (tenantId, operation, outcome, durationMs) => deps.metrics.recordScimOperation(tenantId, operation, outcome, durationMs),
+  });
+  const scimLimits = { maxFilterLength: config.scimMaxFilterLength, maxPatchOperations: config.scimMaxPatchOperations };
+  const scimService = new ScimUserService(deps.database.db, deps.clock, config.provisioningLogEnabled, undefined, undefined, scimLimits, scimCalls);
+  const scimGroups = createGroupService({ db: deps.database.db, clock: deps.clock, calls: scimCalls, limits: scimLimits });
   app.decorate('flushProvisioningLog', () => scimService.flushLog());
   app.addHook('onClose', () => scimService.flushLog());
-  const scimOptions = { service: scimService, authenticator: scimAuthenticator, publicBaseUrl: config.publicBaseUrl };
+  const scimOptions = { service: scimService, groups: scimGroups, authenticator: scimAuthenticator, publicBaseUrl: config.publicBaseUrl };
   await app.register(scimRoutes, { ...scimOptions, prefix: '/scim/v2' });
   // Entra's Tenant URL form: the path names the tenant, which must be the credential's own.
   await app.register(scimRoutes, { ...scimOptions, prefix: '/scim/v2/tenants/:tenantId' });
@@ -140,9 +150,8 @@ export async function buildApp(deps: Deps, options: AppOptions = {}): Promise<Fa
   // Runs started by "sync now" finish (or fail and are recorded) before the database closes.
   app.addHook('onClose', () => ncentral.drain());
   const portal = { clients: createClientService(deps), assets: createAssetService(deps), accounts: createAccountReadService(deps) };
-  await app.register(adminScope(adminAuthenticator, [provisioningLogRoutes(deps), ncentralRoutes(ncentral), portalRoutes(portal, deps)]), {
-    prefix: '/admin/v1',
-  });
+  const adminRoutes = [provisioningLogRoutes(deps), ncentralRoutes(ncentral), portalRoutes(portal, deps), roleRuleRoutes(createRoleRuleService(deps))];
+  await app.register(adminScope(adminAuthenticator, adminRoutes), { prefix: '/admin/v1' });
 
   // The operator console: the same admin tokens sign in, or the organisation's OpenID provider.
   const consoleAdminTokens: AdminTokenVerifier =

@@ -56,11 +56,15 @@ export function adminScope(authenticator: Authenticator<AdminPrincipal>, routes:
 }
 
 /**
- * The one tenant an admin reads or acts on: a tenant-scoped token's own (naming another is refused, 403); a
- * service-wide admin must name one with ?tenant=, so no route mixes tenants' portal data in one answer.
+ * The one tenant an admin reads or acts on: a tenant-scoped token's own (naming another with ?tenant= is 403); a
+ * service-wide admin must name one with ?tenant=, so no route mixes tenants' portal data in one answer. A write
+ * needs the admin role: a viewer may only read (403).
  */
-export function actingTenant(request: FastifyRequest, requested: string | undefined): string {
+export function actingTenant(request: FastifyRequest, requested: string | undefined, write = false): string {
   const principal = adminPrincipal(request);
+  if (write && principal.role !== 'admin') {
+    throw new HttpFailure({ status: 403, reason: 'forbidden', detail: 'This admin token may only read.' });
+  }
   if (principal.tenantId !== null) {
     if (requested !== undefined && requested.toLowerCase() !== principal.tenantId) {
       throw new HttpFailure({ status: 403, reason: 'forbidden', detail: 'This admin token may act only on its own tenant.' });

@@ -43,9 +43,9 @@ export async function usersRoutes(app: FastifyInstance, ctx: ConsoleContext): Pr
           ${result.accounts.length === 0
             ? notice('info', 'No portal accounts match.')
             : html`<table><thead><tr><th scope="col">userName</th><th scope="col">Display name</th><th scope="col">E-mail</th>
-                <th scope="col">externalId</th><th scope="col">Status</th><th scope="col">Last change (UTC)</th><th scope="col">Log</th></tr></thead>
+                <th scope="col">externalId</th><th scope="col">Role</th><th scope="col">Status</th><th scope="col">Last change (UTC)</th><th scope="col">Log</th></tr></thead>
                 <tbody>${result.accounts.map(
-                  (a) => html`<tr><td>${a.user_name}</td><td>${a.display_name ?? ''}</td><td>${a.email ?? ''}</td><td>${a.external_id ?? ''}</td>
+                  (a) => html`<tr><td>${a.user_name}</td><td>${a.display_name ?? ''}</td><td>${a.email ?? ''}</td><td>${a.external_id ?? ''}</td><td>${a.role}</td>
                     <td>${a.active ? html`<span class="badge ok">Active</span>` : html`<span class="badge bad">Disabled</span>`}</td>
                     <td>${formatTime(a.updated_at)}</td>
                     <td><a href="/console/logs?${new URLSearchParams({ userName: a.user_name, from: logFrom }).toString()}">History<span class="muted"> of ${a.user_name}</span></a></td></tr>`,

@@ -12,6 +12,14 @@ export const OPERATIONS = [
   'Get',
   'Query',
   'Test connection',
+  // SCIM Groups (issue 17).
+  'Create group',
+  'Update group',
+  'Add members',
+  'Remove members',
+  'Delete group',
+  /** An account's effective portal role changed (src/roles): old → new, the cause in the detail. */
+  'Change role',
 ] as const;
 export type Operation = (typeof OPERATIONS)[number];
 

@@ -1,4 +1,6 @@
+import { CORE_GROUP_SCHEMA, GROUP_ATTRIBUTES } from './group-schema.js';
 import { MAX_COUNT } from './list.js';
+import { NABLE_ATTRIBUTES, NABLE_USER_SCHEMA } from './nable-extension.js';
 import {
   CORE_ATTRIBUTES,
   CORE_USER_SCHEMA,
@@ -44,8 +46,20 @@ export function userResourceType(baseUrl: string): Record<string, unknown> {
     endpoint: '/Users',
     description: 'An N-able portal account',
     schema: CORE_USER_SCHEMA,
-    schemaExtensions: [{ schema: ENTERPRISE_USER_SCHEMA, required: false }],
+    schemaExtensions: [{ schema: ENTERPRISE_USER_SCHEMA, required: false }, { schema: NABLE_USER_SCHEMA, required: false }],
     meta: { resourceType: 'ResourceType', location: `${baseUrl}/ResourceTypes/User` },
+  };
+}
+
+export function groupResourceType(baseUrl: string): Record<string, unknown> {
+  return {
+    schemas: [RESOURCE_TYPE_SCHEMA],
+    id: 'Group',
+    name: 'Group',
+    endpoint: '/Groups',
+    description: 'A group of portal accounts (members are users of the same tenant)',
+    schema: CORE_GROUP_SCHEMA,
+    meta: { resourceType: 'ResourceType', location: `${baseUrl}/ResourceTypes/Group` },
   };
 }
 
@@ -84,6 +98,22 @@ export function schemaDocuments(baseUrl: string): Record<string, unknown>[] {
       description: 'Enterprise User',
       attributes: ENTERPRISE_ATTRIBUTES.map(describe),
       meta: { resourceType: 'Schema', location: `${baseUrl}/Schemas/${ENTERPRISE_USER_SCHEMA}` },
+    },
+    {
+      schemas: [SCHEMA_SCHEMA],
+      id: CORE_GROUP_SCHEMA,
+      name: 'Group',
+      description: 'Group',
+      attributes: GROUP_ATTRIBUTES.filter((a) => a.name !== 'id').map(describe),
+      meta: { resourceType: 'Schema', location: `${baseUrl}/Schemas/${CORE_GROUP_SCHEMA}` },
+    },
+    {
+      schemas: [SCHEMA_SCHEMA],
+      id: NABLE_USER_SCHEMA,
+      name: 'NableUser',
+      description: 'What the N-able portal decides about the account (readOnly)',
+      attributes: NABLE_ATTRIBUTES.map(describe),
+      meta: { resourceType: 'Schema', location: `${baseUrl}/Schemas/${NABLE_USER_SCHEMA}` },
     },
   ];
 }

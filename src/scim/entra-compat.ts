@@ -28,6 +28,41 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
  * in (Microsoft asks that values be stored as sent); applyPatch matches them ignoring case.
  */
 export function normaliseEntraPatch(body: unknown, maxOperations = Number.POSITIVE_INFINITY): NormalisedOperation[] {
+  const out: NormalisedOperation[] = [];
+  for (const { op, path, value, hasValue } of readPatchOperations(body, maxOperations)) {
+    if (path === undefined) {
+      for (const [key, v] of Object.entries(value as Record<string, unknown>)) {
+        if (key.length > MAX_PATCH_PATH_LENGTH) throw invalidPath(`An attribute name is longer than ${MAX_PATCH_PATH_LENGTH} characters.`);
+        // An extension's URN as a key, enterprise or custom: one operation per attribute inside it.
+        const isEnterprise = key.toLowerCase() === ENTERPRISE_USER_SCHEMA.toLowerCase();
+        if ((isEnterprise || isCustomExtension(key)) && isObject(v)) {
+          for (const [sub, x] of Object.entries(v)) pushOperation(out, op, `${isEnterprise ? ENTERPRISE_USER_SCHEMA : key}:${sub}`, x, true);
+        } else {
+          pushOperation(out, op, key, v, true);
+        }
+      }
+      continue;
+    }
+    pushOperation(out, op, path, value, hasValue);
+  }
+  return out;
+}
+
+/** One operation of a PatchOp body as sent, with its op lower-cased (Entra sends "Add", "Replace", "Remove"). */
+export interface RawPatchOperation {
+  op: 'add' | 'replace' | 'remove';
+  /** Undefined: no path, and then `value` is an object of attributes. */
+  path: string | undefined;
+  value: unknown;
+  hasValue: boolean;
+}
+
+/**
+ * The PatchOp envelope (RFC 7644 §3.5.2), shared by Users and Groups: the schema, a non-empty `Operations`
+ * list (either case, as Entra sends it) of at most `maxOperations` (SCIM_MAX_PATCH_OPERATIONS), ops in any
+ * case, paths bounded in length, a path-less remove refused (noTarget) and a path-less add/replace an object.
+ */
+export function readPatchOperations(body: unknown, maxOperations = Number.POSITIVE_INFINITY): RawPatchOperation[] {
   if (!isObject(body)) throw invalidSyntax('The PATCH body must be a JSON object (a PatchOp).');
   const schemas = body['schemas'];
   if (!Array.isArray(schemas) || !schemas.includes(PATCH_OP_SCHEMA)) throw invalidSyntax(`"schemas" must be ["${PATCH_OP_SCHEMA}"].`);
@@ -35,8 +70,7 @@ export function normaliseEntraPatch(body: unknown, maxOperations = Number.POSITI
   if (!Array.isArray(operations) || operations.length === 0) throw invalidSyntax('"Operations" must be a non-empty array.');
   // Bounds the work one request can ask for (SCIM_MAX_PATCH_OPERATIONS); Entra sends a handful per PATCH.
   if (operations.length > maxOperations) throw invalidValue(`A PATCH may carry at most ${maxOperations} operations; this one has ${operations.length}.`);
-  const out: NormalisedOperation[] = [];
-  for (const raw of operations) {
+  return operations.map((raw: unknown): RawPatchOperation => {
     if (!isObject(raw)) throw invalidSyntax('Each operation must be an object.');
     const op = typeof raw['op'] === 'string' ? raw['op'].toLowerCase() : '';
     if (op !== 'add' && op !== 'replace' && op !== 'remove') throw invalidSyntax(`Unknown PATCH op "${String(raw['op'])}".`);
@@ -45,23 +79,12 @@ export function normaliseEntraPatch(body: unknown, maxOperations = Number.POSITI
       // RFC 7644 §3.5.2.2: a remove without a path fails with noTarget.
       if (op === 'remove') throw noTarget('A "remove" operation needs a path.');
       if (!isObject(raw['value'])) throw invalidSyntax(`A "${op}" without a path needs an object value.`);
-      for (const [key, value] of Object.entries(raw['value'])) {
-        if (key.length > MAX_PATCH_PATH_LENGTH) throw invalidPath(`An attribute name is longer than ${MAX_PATCH_PATH_LENGTH} characters.`);
-        // An extension's URN as a key, enterprise or custom: one operation per attribute inside it.
-        const isEnterprise = key.toLowerCase() === ENTERPRISE_USER_SCHEMA.toLowerCase();
-        if ((isEnterprise || isCustomExtension(key)) && isObject(value)) {
-          for (const [sub, v] of Object.entries(value)) pushOperation(out, op, `${isEnterprise ? ENTERPRISE_USER_SCHEMA : key}:${sub}`, v, true);
-        } else {
-          pushOperation(out, op, key, value, true);
-        }
-      }
-      continue;
+      return { op, path: undefined, value: raw['value'], hasValue: true };
     }
     if (typeof path !== 'string') throw invalidPath('"path" must be a string.');
     if (path.length > MAX_PATCH_PATH_LENGTH) throw invalidPath(`"path" is longer than ${MAX_PATCH_PATH_LENGTH} characters.`);
-    pushOperation(out, op, path, raw['value'], 'value' in raw);
-  }
-  return out;
+    return { op, path, value: raw['value'], hasValue: 'value' in raw };
+  });
 }
 
 /**

@@ -47,6 +47,7 @@ export const noTarget = (detail: string) => new ScimError(400, detail, 'noTarget
 export const mutability = (detail: string) => new ScimError(400, detail, 'mutability');
 export const uniqueness = (detail: string) => new ScimError(409, detail, 'uniqueness');
 export const userNotFound = (id: string) => new ScimError(404, `User ${id} not found.`);
+export const groupNotFound = (id: string) => new ScimError(404, `Group ${id} not found.`);
 export const preconditionFailed = () =>
   new ScimError(412, 'The resource has changed since the version given in If-Match; fetch it again and retry.');
 

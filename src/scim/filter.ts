@@ -86,8 +86,8 @@ const FILTERABLE = new Set(['string', 'boolean', 'reference']);
  * extension filters (Entra's matching attribute may be any of them): a column where the account has one,
  * else an element field or the value at its keys in the stored resource.
  */
-function targetFor(path: string, element: string | undefined): Target {
-  const resolved: ResolvedPath | undefined = element ? resolvePath(`${element}.${path}`) : resolvePath(path);
+function targetFor(path: string, element: string | undefined, schema: FilterSchema): Target {
+  const resolved: ResolvedPath | undefined = element ? schema.resolve(`${element}.${path}`) : schema.resolve(path);
   if (!resolved) throw invalidFilter(`The filter names an unknown attribute "${path}".`);
   let sub = resolved.sub;
   // A complex attribute without a sub-attribute filters on its `value` (RFC 7644 §3.4.2.2; Entra's `manager eq`).
@@ -106,40 +106,61 @@ function targetFor(path: string, element: string | undefined): Target {
   return target({ kind: 'document', path: documentKeys({ ...resolved, sub }) });
 }
 
-/** Compiles a parsed filter into one SQL condition on `accounts`; every value is a bound parameter. */
-export function compileFilter(filter: Filter): CompiledFilter {
-  return compile(filter, undefined, 0) as CompiledFilter;
+/**
+ * What a filter may name, per resource type: how paths resolve, and (for a multi-valued attribute kept in rows
+ * of its own, a group's members) how a condition on it compiles. Users keep every attribute in `accounts`.
+ */
+export interface FilterSchema {
+  resolve(path: string): ResolvedPath | undefined;
+  /** The condition for a filter on a relationally stored attribute, or undefined when `attribute` is not one. */
+  related?(attribute: AttributeDef, filter: Filter): Sql | undefined;
 }
 
-function compile(f: Filter, element: string | undefined, depth: number): Sql {
+export const USER_FILTER_SCHEMA: FilterSchema = { resolve: resolvePath };
+
+/** Compiles a parsed filter into one SQL condition on the resource's table; every value is a bound parameter. */
+export function compileFilter(filter: Filter, schema: FilterSchema = USER_FILTER_SCHEMA): CompiledFilter {
+  return compile(filter, undefined, 0, schema) as CompiledFilter;
+}
+
+/** The relational condition for `f` when it names such an attribute (only at the top level, never inside `[…]`). */
+function relatedCondition(f: Filter, schema: FilterSchema): Sql | undefined {
+  if (!schema.related || !('attrPath' in f)) return undefined;
+  const resolved = schema.resolve(f.attrPath);
+  return resolved ? schema.related(resolved.attribute, f) : undefined;
+}
+
+function compile(f: Filter, element: string | undefined, depth: number, schema: FilterSchema): Sql {
   if (depth > MAX_FILTER_DEPTH) throw invalidFilter(`The filter nests deeper than ${MAX_FILTER_DEPTH} levels.`);
   switch (f.op) {
     case 'and':
     case 'or': {
       if (!('filters' in f)) throw invalidFilter('Malformed logical expression.');
-      const parts = f.filters.map((x) => compile(x, element, depth + 1));
+      const parts = f.filters.map((x) => compile(x, element, depth + 1, schema));
       return sql`(${sql.join(parts, f.op === 'and' ? sql` and ` : sql` or `)})`;
     }
     case 'not':
       if (!('filter' in f)) throw invalidFilter('Malformed not expression.');
-      return sql`(not coalesce(${compile(f.filter, element, depth + 1)}, false))`;
+      return sql`(not coalesce(${compile(f.filter, element, depth + 1, schema)}, false))`;
     case '[]': {
       if (element || !('valFilter' in f)) throw invalidFilter('Value filters cannot be nested.');
-      const resolved = resolvePath(f.attrPath);
+      const related = relatedCondition(f, schema);
+      if (related) return related;
+      const resolved = schema.resolve(f.attrPath);
       if (!resolved || resolved.sub || !resolved.attribute.multiValued) {
         throw invalidFilter(`"${f.attrPath}" is not a multi-valued attribute that can take a value filter.`);
       }
       const array = resolved.attribute.name;
-      const exact = sql`exists (select 1 from ${elements(array)} as e(v) where ${compile(f.valFilter, array, depth + 1)})`;
+      const exact = sql`exists (select 1 from ${elements(array)} as e(v) where ${compile(f.valFilter, array, depth + 1, schema)})`;
       const fields = elementEqualities(f.valFilter, array);
       return Object.keys(fields).length ? sql`(${contains(elementShape(array, fields))} and ${exact})` : exact;
     }
     case 'pr':
       if (!('attrPath' in f)) throw invalidFilter('Malformed presence test.');
-      return present(targetFor(f.attrPath, element), element);
+      return (element ? undefined : relatedCondition(f, schema)) ?? present(targetFor(f.attrPath, element, schema), element);
     default:
       if (!COMPARISON.has(f.op) || !('compValue' in f)) throw invalidFilter(`Unknown operator "${f.op}".`);
-      return comparison(targetFor(f.attrPath, element), f.op, f.compValue, element);
+      return (element ? undefined : relatedCondition(f, schema)) ?? comparison(targetFor(f.attrPath, element, schema), f.op, f.compValue, element);
   }
 }
 

@@ -1,6 +1,6 @@
 import { invalidValue } from './errors.js';
 import { MAX_ATTRIBUTE_NAME_LENGTH } from './representation.js';
-import { resolvePath } from './user-schema.js';
+import { resolvePath, type ResolvedPath } from './user-schema.js';
 
 /** Paging limits, stated in /ServiceProviderConfig as filter.maxResults. */
 export const DEFAULT_COUNT = 100;
@@ -38,7 +38,7 @@ const text = (raw: unknown, name: string): string | undefined => {
 };
 
 /** Reads startIndex/count/sortBy/sortOrder (RFC 7644 §3.4.2.3–4): startIndex < 1 is 1, count < 0 is 0. */
-export function parseListParams(query: ListQuery): ListParams {
+export function parseListParams(query: ListQuery, resolve: (path: string) => ResolvedPath | undefined = resolvePath): ListParams {
   const startIndex = Math.max(1, integer(query.startIndex, 'startIndex') ?? 1);
   const count = Math.min(MAX_COUNT, Math.max(0, integer(query.count, 'count') ?? DEFAULT_COUNT));
   const sortByText = text(query.sortBy, 'sortBy');
@@ -48,7 +48,7 @@ export function parseListParams(query: ListQuery): ListParams {
     throw invalidValue(`"sortBy" must name a sortable attribute, in at most ${MAX_ATTRIBUTE_NAME_LENGTH} characters.`);
   }
   if (sortByText) {
-    const resolved = resolvePath(sortByText);
+    const resolved = resolve(sortByText);
     const leaf = resolved?.sub ?? resolved?.attribute;
     // emails / emails.value sort by the portal account's email column.
     if (resolved && (resolved.canonical === 'emails' || resolved.canonical === 'emails.value')) sortBy = 'email';

@@ -1,5 +1,6 @@
 import { invalidValue } from './errors.js';
-import { CORE_USER_SCHEMA, ENTERPRISE_USER_SCHEMA, resolvePath } from './user-schema.js';
+import { roleRequested, withRole, withoutRole } from './nable-extension.js';
+import { CORE_USER_SCHEMA, ENTERPRISE_USER_SCHEMA, resolvePath, type ResolvedPath } from './user-schema.js';
 
 /** What a stored account looks like to this module (the store's row, narrowed to what a User needs). */
 export interface StoredUser {
@@ -8,6 +9,8 @@ export interface StoredUser {
   version: number;
   created_at: Date;
   updated_at: Date;
+  /** The effective portal role, shown in the N-able extension when asked for (src/scim/nable-extension.ts). */
+  role?: string;
 }
 
 export const etagOf = (version: number): string => `W/"${version}"`;
@@ -32,13 +35,30 @@ function withManagerName(resource: Record<string, unknown>, managerNames: Readon
   return { ...resource, [ENTERPRISE_USER_SCHEMA]: { ...enterprise, manager: { ...manager, displayName: name } } };
 }
 
-/** The SCIM User as returned to clients (RFC 7643 §3.1 meta; `location` absolute). */
-export function renderUser(user: StoredUser, usersUrl: string, managerNames: ReadonlyMap<string, string> = new Map()): Record<string, unknown> {
-  const { schemas, ...rest } = withManagerName(user.resource, managerNames);
-  return {
+/** A group the user is in, as its readOnly `groups` attribute lists it (RFC 7643 §4.1.2). */
+export interface UserGroup {
+  id: string;
+  displayName: string;
+}
+
+/**
+ * The SCIM User as returned to clients (RFC 7643 §3.1 meta; `location` absolute). `groups` is readOnly and
+ * comes from the membership rows, never from the stored resource.
+ */
+export function renderUser(
+  user: StoredUser,
+  usersUrl: string,
+  managerNames: ReadonlyMap<string, string> = new Map(),
+  groups: { list: readonly UserGroup[]; groupsUrl: string } | undefined = undefined,
+): Record<string, unknown> {
+  const { schemas, groups: _stored, ...rest } = withManagerName(user.resource, managerNames);
+  const rendered = {
     schemas: Array.isArray(schemas) ? schemas : [CORE_USER_SCHEMA],
     id: user.id,
     ...rest,
+    ...(groups && groups.list.length > 0
+      ? { groups: groups.list.map((g) => ({ value: g.id, $ref: `${groups.groupsUrl}/${g.id}`, display: g.displayName, type: 'direct' })) }
+      : {}),
     meta: {
       resourceType: 'User',
       created: new Date(user.created_at).toISOString(),
@@ -47,6 +67,7 @@ export function renderUser(user: StoredUser, usersUrl: string, managerNames: Rea
       version: etagOf(user.version),
     },
   };
+  return user.role === undefined ? rendered : withRole(rendered, user.role);
 }
 
 /** Which attributes a read returns (RFC 7644 §3.4.2.5); `id` and `schemas` are always returned. */
@@ -63,7 +84,9 @@ export const MAX_PROJECTION_ATTRIBUTES = 200;
 /** Longer than any attribute path of the schema (the enterprise URN plus `manager.displayName`). */
 export const MAX_ATTRIBUTE_NAME_LENGTH = 256;
 
-const splitList = (value: string | undefined, name: string): string[] | undefined => {
+type Resolve = (path: string) => ResolvedPath | undefined;
+
+const splitList = (value: string | undefined, name: string, resolve: Resolve): string[] | undefined => {
   if (value === undefined || value.trim() === '') return undefined;
   const canonical = new Set<string>();
   let named = 0;
@@ -76,7 +99,7 @@ const splitList = (value: string | undefined, name: string): string[] | undefine
     // invalidValue: the parameter's value is not one this server accepts (RFC 7644 §3.12), as for an unknown name.
     if (++named > MAX_PROJECTION_ATTRIBUTES) throw invalidValue(`"${name}" may name at most ${MAX_PROJECTION_ATTRIBUTES} attributes.`);
     if (p.length > MAX_ATTRIBUTE_NAME_LENGTH) throw invalidValue(`"${name}" names an attribute longer than ${MAX_ATTRIBUTE_NAME_LENGTH} characters.`);
-    const resolved = resolvePath(p);
+    const resolved = resolve(p);
     if (!resolved) throw invalidValue(`"${name}" names an unknown attribute "${p}".`);
     canonical.add(resolved.canonical);
   }
@@ -84,10 +107,10 @@ const splitList = (value: string | undefined, name: string): string[] | undefine
 };
 
 /** Reads `attributes`/`excludedAttributes`: names resolved to canonical paths, duplicates removed, the list capped. */
-export function parseProjection(query: { attributes?: string | undefined; excludedAttributes?: string | undefined }): Projection {
+export function parseProjection(query: { attributes?: string | undefined; excludedAttributes?: string | undefined }, resolve: Resolve = resolvePath): Projection {
   return {
-    attributes: splitList(query.attributes, 'attributes'),
-    excluded: splitList(query.excludedAttributes, 'excludedAttributes'),
+    attributes: splitList(query.attributes, 'attributes', resolve),
+    excluded: splitList(query.excludedAttributes, 'excludedAttributes', resolve),
   };
 }
 
@@ -170,6 +193,12 @@ export type CompiledProjection = (resource: Record<string, unknown>) => Record<s
  * and duplicates dropped, so a list answer costs one pass per resource over at most the schema's paths.
  */
 export function compileProjection(attributes: readonly string[] | undefined, excluded: readonly string[] | undefined): CompiledProjection {
+  const shape = compileDefaultProjection(attributes, excluded);
+  // The role is `returned: "request"` (RFC 7643 §2.4): only `attributes` naming it keeps it.
+  return roleRequested(attributes) ? shape : (resource) => withoutRole(shape(resource));
+}
+
+function compileDefaultProjection(attributes: readonly string[] | undefined, excluded: readonly string[] | undefined): CompiledProjection {
   if (attributes) {
     const paths = [...new Set(attributes)].map(locator);
     return (resource) => {

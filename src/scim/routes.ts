@@ -1,14 +1,17 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { HttpFailure } from '../http/errors.js';
 import type { Authenticator, ScimPrincipal } from '../http/principal.js';
-import { listResponse, schemaDocuments, serviceProviderConfig, userResourceType } from './discovery.js';
+import { groupResourceType, listResponse, schemaDocuments, serviceProviderConfig, userResourceType } from './discovery.js';
 import { ScimError, SCIM_CONTENT_TYPE, invalidSyntax } from './errors.js';
-import { parseListParams, type ListQuery } from './list.js';
+import { resolveGroupPath } from './group-schema.js';
+import type { ScimGroupService } from './group-service.js';
+import { parseListParams, type ListParams, type ListQuery } from './list.js';
 import { parseProjection, project, type Projection } from './representation.js';
 import type { ScimCall, ScimUserService, UserResult } from './service.js';
 
 export interface ScimRoutesOptions {
   service: ScimUserService;
+  groups: ScimGroupService;
   authenticator: Authenticator<ScimPrincipal> | undefined;
   publicBaseUrl: string | undefined;
 }
@@ -20,13 +23,13 @@ const unauthorized = (detail: string) =>
   new HttpFailure({ status: 401, reason: 'unauthorized', detail, headers: { 'www-authenticate': 'Bearer' } });
 
 /** Where the resource part of a SCIM URL starts: each attempt is a fixed word after a slash (linear). */
-export const RESOURCE_SEGMENT = /\/(Users|ServiceProviderConfig|ResourceTypes|Schemas)(\/|$)/i;
+export const RESOURCE_SEGMENT = /\/(Users|Groups|ServiceProviderConfig|ResourceTypes|Schemas)(\/|$)/i;
 
 const single = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
 const header = (request: FastifyRequest, name: string): string | undefined => single(request.headers[name]);
 
 /**
- * The SCIM 2.0 Users API (RFC 7644) with discovery. Registered under /scim/v2 and under
+ * The SCIM 2.0 Users and Groups API (RFC 7644) with discovery. Registered under /scim/v2 and under
  * /scim/v2/tenants/:tenantId (the Tenant URL form Entra admins paste); the tenant comes from the credential
  * alone, and a path naming another tenant is refused.
  */
@@ -63,13 +66,14 @@ export async function scimRoutes(app: FastifyInstance, options: ScimRoutesOption
   const callOf = (request: FastifyRequest): ScimCall => {
     const principal = request.principal;
     if (principal?.kind !== 'scim') throw unauthorized('A SCIM credential is required.');
-    return { tenantId: principal.tenantId, clientId: principal.clientId, requestId: request.id, usersUrl: `${baseUrl(request)}/Users` };
+    const base = baseUrl(request);
+    return { tenantId: principal.tenantId, clientId: principal.clientId, requestId: request.id, usersUrl: `${base}/Users`, groupsUrl: `${base}/Groups` };
   };
 
   const send = (reply: FastifyReply, status: number, body: unknown, headers: Record<string, string> = {}) =>
     reply.code(status).headers(headers).type(SCIM_CONTENT_TYPE).send(body);
 
-  const sendUser = (reply: FastifyReply, r: UserResult, created = false, projection?: Projection) => {
+  const sendResource = (reply: FastifyReply, r: UserResult, created = false, projection?: Projection) => {
     const headers: Record<string, string> = r.etag ? { etag: r.etag } : {};
     if (created && r.body) {
       const location = (r.body['meta'] as { location?: string } | undefined)?.location;
@@ -87,12 +91,21 @@ export async function scimRoutes(app: FastifyInstance, options: ScimRoutesOption
     const query = request.query as { attributes?: unknown; excludedAttributes?: unknown };
     return parseProjection({ attributes: single(query.attributes), excludedAttributes: single(query.excludedAttributes) });
   };
+  const groupProjection = (request: FastifyRequest): Projection => {
+    const query = request.query as { attributes?: unknown; excludedAttributes?: unknown };
+    return parseProjection({ attributes: single(query.attributes), excludedAttributes: single(query.excludedAttributes) }, resolveGroupPath);
+  };
+  /** A group PATCH answers 204 unless the client asked for attributes (RFC 7644 §3.5.2). */
+  const asksForAttributes = (request: FastifyRequest): boolean => {
+    const query = request.query as { attributes?: unknown; excludedAttributes?: unknown };
+    return single(query.attributes) !== undefined || single(query.excludedAttributes) !== undefined;
+  };
 
   const routes: Record<string, Partial<Record<Method, (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>>>> = {
     '/Users': {
       POST: async (request, reply) => {
         const projection = writeProjection(request);
-        return sendUser(reply, await service.create(callOf(request), request.body), true, projection);
+        return sendResource(reply, await service.create(callOf(request), request.body), true, projection);
       },
       GET: async (request, reply) => {
         const query = request.query as ListQuery & { attributes?: unknown; excludedAttributes?: unknown };
@@ -102,42 +115,60 @@ export async function scimRoutes(app: FastifyInstance, options: ScimRoutesOption
     // RFC 7644 §3.4.3: the same query in a body, so filters stay out of URLs and logs.
     '/Users/.search': {
       POST: async (request, reply) => {
-        const body = request.body;
-        if (typeof body !== 'object' || body === null || Array.isArray(body)) throw invalidSyntax('The body must be a SearchRequest object.');
-        const b = body as Record<string, unknown>;
-        const joined = (v: unknown): string | undefined => (Array.isArray(v) ? v.join(',') : single(v));
-        return sendList(request, reply, {
-          filter: b['filter'],
-          startIndex: b['startIndex'],
-          count: b['count'],
-          sortBy: b['sortBy'],
-          sortOrder: b['sortOrder'],
-        }, { attributes: joined(b['attributes']), excludedAttributes: joined(b['excludedAttributes']) });
+        const { query, projection } = searchRequest(request.body);
+        return sendList(request, reply, query, projection);
       },
     },
     '/Users/:id': {
       GET: async (request, reply) => {
         const query = request.query as { attributes?: unknown; excludedAttributes?: unknown };
         const projection = parseProjection({ attributes: single(query.attributes), excludedAttributes: single(query.excludedAttributes) });
-        return sendUser(reply, await service.get(callOf(request), idOf(request), projection, header(request, 'if-none-match')));
+        return sendResource(reply, await service.get(callOf(request), idOf(request), projection, header(request, 'if-none-match')));
       },
       PUT: async (request, reply) => {
         const projection = writeProjection(request);
-        return sendUser(reply, await service.replace(callOf(request), idOf(request), request.body, header(request, 'if-match')), false, projection);
+        return sendResource(reply, await service.replace(callOf(request), idOf(request), request.body, header(request, 'if-match')), false, projection);
       },
       PATCH: async (request, reply) => {
         const projection = writeProjection(request);
-        return sendUser(reply, await service.patch(callOf(request), idOf(request), request.body, header(request, 'if-match')), false, projection);
+        return sendResource(reply, await service.patch(callOf(request), idOf(request), request.body, header(request, 'if-match')), false, projection);
       },
-      DELETE: async (request, reply) => sendUser(reply, await service.delete(callOf(request), idOf(request), header(request, 'if-match'))),
+      DELETE: async (request, reply) => sendResource(reply, await service.delete(callOf(request), idOf(request), header(request, 'if-match'))),
+    },
+    '/Groups': {
+      POST: async (request, reply) => sendResource(reply, await options.groups.create(callOf(request), request.body, groupProjection(request)), true),
+      GET: async (request, reply) => {
+        const query = request.query as ListQuery & { attributes?: unknown; excludedAttributes?: unknown };
+        return sendGroupList(request, reply, query, { attributes: single(query.attributes), excludedAttributes: single(query.excludedAttributes) });
+      },
+    },
+    '/Groups/.search': {
+      POST: async (request, reply) => {
+        const { query, projection } = searchRequest(request.body);
+        return sendGroupList(request, reply, query, projection);
+      },
+    },
+    '/Groups/:id': {
+      GET: async (request, reply) =>
+        sendResource(reply, await options.groups.get(callOf(request), idOf(request), groupProjection(request), header(request, 'if-none-match'))),
+      PUT: async (request, reply) =>
+        sendResource(reply, await options.groups.replace(callOf(request), idOf(request), request.body, header(request, 'if-match'), groupProjection(request))),
+      PATCH: async (request, reply) => {
+        const projection = asksForAttributes(request) ? groupProjection(request) : undefined;
+        return sendResource(reply, await options.groups.patch(callOf(request), idOf(request), request.body, header(request, 'if-match'), projection));
+      },
+      DELETE: async (request, reply) => sendResource(reply, await options.groups.delete(callOf(request), idOf(request), header(request, 'if-match'))),
     },
     '/ServiceProviderConfig': { GET: async (request, reply) => send(reply, 200, serviceProviderConfig(baseUrl(request))) },
-    '/ResourceTypes': { GET: async (request, reply) => send(reply, 200, listResponse([userResourceType(baseUrl(request))])) },
+    '/ResourceTypes': {
+      GET: async (request, reply) => send(reply, 200, listResponse([userResourceType(baseUrl(request)), groupResourceType(baseUrl(request))])),
+    },
     '/ResourceTypes/:name': {
       GET: async (request, reply) => {
         const name = (request.params as { name: string }).name;
-        if (name !== 'User') throw new ScimError(404, `Resource type "${name}" is not served here; only User is.`);
-        return send(reply, 200, userResourceType(baseUrl(request)));
+        if (name === 'User') return send(reply, 200, userResourceType(baseUrl(request)));
+        if (name === 'Group') return send(reply, 200, groupResourceType(baseUrl(request)));
+        throw new ScimError(404, `Resource type "${name}" is not served here; only User and Group are.`);
       },
     },
     '/Schemas': { GET: async (request, reply) => send(reply, 200, listResponse(schemaDocuments(baseUrl(request)))) },
@@ -151,11 +182,30 @@ export async function scimRoutes(app: FastifyInstance, options: ScimRoutesOption
     },
   };
 
-  async function sendList(request: FastifyRequest, reply: FastifyReply, query: ListQuery, projectionQuery: { attributes: string | undefined; excludedAttributes: string | undefined }) {
+  type ProjectionQuery = { attributes: string | undefined; excludedAttributes: string | undefined };
+  async function sendList(request: FastifyRequest, reply: FastifyReply, query: ListQuery, projectionQuery: ProjectionQuery) {
     const params = parseListParams(query);
     const projection = parseProjection(projectionQuery);
     const { total, resources } = await service.list(callOf(request), params, projection);
     return send(reply, 200, listResponse(resources, total, params.startIndex));
+  }
+
+  async function sendGroupList(request: FastifyRequest, reply: FastifyReply, query: ListQuery, projectionQuery: ProjectionQuery) {
+    const params: ListParams = parseListParams(query, resolveGroupPath);
+    const projection = parseProjection(projectionQuery, resolveGroupPath);
+    const { total, resources } = await options.groups.list(callOf(request), params, projection);
+    return send(reply, 200, listResponse(resources, total, params.startIndex));
+  }
+
+  /** A SearchRequest body (RFC 7644 §3.4.3) as the query a GET would carry. */
+  function searchRequest(body: unknown): { query: ListQuery; projection: ProjectionQuery } {
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw invalidSyntax('The body must be a SearchRequest object.');
+    const b = body as Record<string, unknown>;
+    const joined = (v: unknown): string | undefined => (Array.isArray(v) ? v.join(',') : single(v));
+    return {
+      query: { filter: b['filter'], startIndex: b['startIndex'], count: b['count'], sortBy: b['sortBy'], sortOrder: b['sortOrder'] },
+      projection: { attributes: joined(b['attributes']), excludedAttributes: joined(b['excludedAttributes']) },
+    };
   }
 
   for (const [url, handlers] of Object.entries(routes)) {

@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { performance } from 'node:perf_hooks';
 import type { Kysely, Transaction } from 'kysely';
 import type { Clock } from '../clock.js';
 import { diffDocuments } from '../provisioning-log/changes.js';
 import type { AttributeChange, Operation } from '../provisioning-log/entry.js';
-import { entryToRow, patchOperation } from '../provisioning-log/scim-entry.js';
+import { patchOperation } from '../provisioning-log/scim-entry.js';
 import {
   deleteAccount,
   findAccountById,
@@ -16,14 +15,17 @@ import {
   userNameTaken,
   type AccountRecord,
   type AccountValues,
-  type EntryDraft,
 } from '../store/accounts.js';
-import { ReadEntryWriter } from '../provisioning-log/read-entries-service.js';
 import { recordFormerNames } from '../store/account-former-names.js';
+import { listGroupsOfAccounts, removeAccountFromGroups } from '../store/group-members.js';
 import { insertProvisioningLogEntry } from '../store/provisioning-log.js';
+import { findDefaultRole } from '../store/role-rules.js';
+import { appRoleOf, describeCause, effectiveRole } from '../roles/effective-role.js';
+import { recomputeRoles } from '../roles/recompute-service.js';
 import type { DB } from '../store/tables.js';
 import { normaliseEntraPatch } from './entra-compat.js';
-import { ScimError, uniqueness, userNotFound } from './errors.js';
+import { uniqueness, userNotFound } from './errors.js';
+import { LoggedCalls, type Drafter, type Mode, type Outcome, type ScimCall, type Target } from './logged-calls-service.js';
 import { compileFilter, parseFilter, userNameEquality } from './filter.js';
 import type { ListParams } from './list.js';
 import { applyPatch } from './patch.js';
@@ -31,14 +33,7 @@ import { checkIfMatch, notModified } from './preconditions.js';
 import { compileProjection, etagOf, managerIdOf, project, renderUser, type Projection } from './representation.js';
 import { checkUserDocument, type AccountFields, type UserDocument } from './user-resource.js';
 
-/** Who asks and where answers point: built by the routes from the principal and the request. */
-export interface ScimCall {
-  tenantId: string;
-  clientId: string;
-  requestId: string;
-  /** Absolute URL of the Users endpoint, for meta.location. */
-  usersUrl: string;
-}
+export type { ScimCall } from './logged-calls-service.js';
 
 export interface UserResult {
   status: number;
@@ -46,30 +41,7 @@ export interface UserResult {
   etag: string | undefined;
 }
 
-interface Outcome<T> {
-  result: T;
-  status: number;
-  operation: Operation;
-  changes: AttributeChange[] | null;
-  /** True when the work already wrote the entry with its change (same statement). */
-  logged?: boolean;
-}
-
-/** Builds the success entry for a change, or undefined when logging is off. */
-type Drafter = (status: number, operation: Operation, changes: AttributeChange[] | null) => EntryDraft | undefined;
-
-/** read: no transaction, entry batched; statement: one atomic statement carries change and entry; transaction: locked row. */
-type Mode = 'read' | 'statement' | 'transaction';
-
-/** What the log entry names as the target; filled in as the request learns it (so failures name it too). */
-interface Target {
-  id: string | null;
-  userName: string | null;
-  externalId: string | null;
-}
-
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const PG_UNIQUE_VIOLATION = '23505';
 
 const toValues = (fields: AccountFields, document: UserDocument): AccountValues => ({
   user_name: fields.userName,
@@ -82,6 +54,13 @@ const toValues = (fields: AccountFields, document: UserDocument): AccountValues 
   resource: document,
 });
 
+/** True when both `roles` lists assign the same app role (src/roles/effective-role.ts), whatever else changed. */
+const sameAppRole = (before: unknown, after: unknown): boolean => {
+  const a = appRoleOf(before);
+  const b = appRoleOf(after);
+  return a?.role === b?.role && a?.value === b?.value;
+};
+
 const targetOf = (row: AccountRecord): Target => ({ id: row.id, userName: row.user_name, externalId: row.external_id });
 
 /**
@@ -90,7 +69,7 @@ const targetOf = (row: AccountRecord): Target => ({ id: row.id, userName: row.us
  * the rollback.
  */
 export class ScimUserService {
-  private readonly lateEntries: ReadEntryWriter;
+  private readonly calls: LoggedCalls;
 
   constructor(
     private readonly db: Kysely<DB>,
@@ -98,16 +77,17 @@ export class ScimUserService {
     private readonly logEnabled: boolean,
     onLogError: (err: unknown, lost: number) => void = () => undefined,
     /** Told of every operation as its entry is written (metrics: scim_operations_total). */
-    private readonly onOperation: (tenantId: string, operation: Operation, outcome: 'success' | 'failure', durationMs: number) => void = () => undefined,
+    onOperation: (tenantId: string, operation: Operation, outcome: 'success' | 'failure', durationMs: number) => void = () => undefined,
     /** Request-size limits from config (SCIM_MAX_FILTER_LENGTH, SCIM_MAX_PATCH_OPERATIONS). */
     private readonly limits: { maxFilterLength: number; maxPatchOperations: number } = { maxFilterLength: 2048, maxPatchOperations: 1000 },
+    calls?: LoggedCalls,
   ) {
-    this.lateEntries = new ReadEntryWriter(db, onLogError);
+    this.calls = calls ?? new LoggedCalls({ db, clock, logEnabled, onLogError, onOperation });
   }
 
   /** Commits the entries of reads and failures still waiting in the batcher (shutdown, tests). */
   flushLog(): Promise<void> {
-    return this.lateEntries.flush();
+    return this.calls.flush();
   }
 
   async create(call: ScimCall, body: unknown): Promise<UserResult> {
@@ -115,7 +95,15 @@ export class ScimUserService {
     return this.logged<UserResult>(call, 'Create', target, 'statement', async (db, draft) => {
       const { document, fields } = checkUserDocument(body);
       const changes = diffDocuments(undefined, document);
-      const row = await insertAccount(db, call.tenantId, randomUUID(), toValues(fields, document), this.clock.now(), draft(201, 'Create', changes));
+      // A new account is in no group yet: its role is its Entra app role, else the tenant's default.
+      const initial = effectiveRole({ roles: document['roles'], groups: [], rules: [], defaultRole: (await findDefaultRole(db, call.tenantId)) ?? 'read-only' });
+      // Starting at the tenant default is no change of role; an app role assigning one at creation is logged.
+      const roleDraft = initial.cause.kind === 'default' ? undefined : draft(201, 'Change role', [{ attribute: 'role', new: initial.role }]);
+      const row = await insertAccount(db, call.tenantId, randomUUID(), toValues(fields, document), this.clock.now(), draft(201, 'Create', changes), {
+        role: initial.role,
+        cause: initial.cause,
+        ...(roleDraft ? { entry: { ...roleDraft, detail: `none → ${initial.role}. ${describeCause(initial.cause, initial.role)} Caused by: the account's creation.` } } : {}),
+      });
       if (!row) throw uniqueness(`userName "${fields.userName}" is already taken in this tenant.`);
       Object.assign(target, targetOf(row));
       return { result: await this.answer(db, call, row, 201), status: 201, operation: 'Create', changes, logged: true };
@@ -151,8 +139,9 @@ export class ScimUserService {
       });
       if (rows.length === 1 && rows[0]) Object.assign(target, targetOf(rows[0]));
       const managerNames = await this.managerNames(db, call.tenantId, rows);
+      const groups = await listGroupsOfAccounts(db, call.tenantId, rows.map((row) => row.id));
       const shape = compileProjection(projection.attributes, projection.excluded);
-      const resources = rows.map((row) => shape(renderUser(row, call.usersUrl, managerNames)));
+      const resources = rows.map((row) => shape(renderUser(row, call.usersUrl, managerNames, { list: groups.get(row.id) ?? [], groupsUrl: call.groupsUrl })));
       // Entra's Test Connection is a userName lookup of a random value that finds nobody.
       const operation: Operation = lookup !== undefined && total === 0 ? 'Test connection' : 'Query';
       return { result: { total, resources }, status: 200, operation, changes: null };
@@ -191,6 +180,8 @@ export class ScimUserService {
       Object.assign(target, targetOf(row));
       // The log finds this user's entries by the names it had; once deleted, only this row remembers them.
       await recordFormerNames(trx, call.tenantId, row.id, { userName: row.user_name, externalId: row.external_id }, this.clock.now());
+      // Deleting a user removes it from its groups (issue 17), and their ETags change with it.
+      await removeAccountFromGroups(trx, call.tenantId, row.id, this.clock.now());
       await deleteAccount(trx, call.tenantId, row.id);
       return { result: { status: 204, body: undefined, etag: undefined }, status: 204, operation: 'Delete', changes: null };
     });
@@ -227,15 +218,29 @@ export class ScimUserService {
       // Renamed: the older entries carry the old names, which only this row will remember.
       await recordFormerNames(trx, call.tenantId, row.id, { userName: row.user_name, externalId: row.external_id }, this.clock.now());
     }
-    const updated = await updateAccount(trx, call.tenantId, row.id, toValues(fields, document), row.version + 1, this.clock.now(), draft(200, operation, changes));
+    let updated = await updateAccount(trx, call.tenantId, row.id, toValues(fields, document), row.version + 1, this.clock.now(), draft(200, operation, changes));
     if (!updated) throw userNotFound(row.id);
+    if (!sameAppRole(row.resource['roles'], document['roles'])) {
+      // The Entra app role decides the portal role first: recomputed (and logged) in this transaction.
+      const moved = await recomputeRoles(trx, call.tenantId, [row.id], {
+        occurredAt: this.clock.now(),
+        clientId: call.clientId,
+        requestId: call.requestId,
+        httpStatus: 200,
+        description: `${operation} of the user's Entra app roles ("roles").`,
+        log: this.logEnabled,
+        versionBumped: true,
+      });
+      if (moved.length > 0) updated = (await findAccountById(trx, call.tenantId, row.id)) ?? updated;
+    }
     Object.assign(target, targetOf(updated));
     return { result: await this.answer(trx, call, updated, 200), status: 200, operation, changes, logged: true };
   }
 
   private async answer(db: Kysely<DB> | Transaction<DB>, call: ScimCall, row: AccountRecord, status: number): Promise<UserResult> {
     const managerNames = await this.managerNames(db, call.tenantId, [row]);
-    return { status, body: renderUser(row, call.usersUrl, managerNames), etag: etagOf(row.version) };
+    const groups = (await listGroupsOfAccounts(db, call.tenantId, [row.id])).get(row.id) ?? [];
+    return { status, body: renderUser(row, call.usersUrl, managerNames, { list: groups, groupsUrl: call.groupsUrl }), etag: etagOf(row.version) };
   }
 
   /** The display names of the managers of these users: one query for a page, none when no user has a manager. */
@@ -244,78 +249,15 @@ export class ScimUserService {
     return findDisplayNames(db, tenantId, ids);
   }
 
-  /**
-   * Runs `work` (in a transaction when it writes) and records the provisioning-log entry: inside the same
-   * transaction on success, after the rollback on failure.
-   */
-  private async logged<T>(
+  private logged<T>(
     call: ScimCall,
     operation: Operation | (() => Operation),
     target: Target,
     mode: Mode,
     work: (db: Transaction<DB>, draft: Drafter) => Promise<Outcome<T>>,
   ): Promise<T> {
-    const started = performance.now();
-    const entry = (status: number, op: Operation, extra: { scimType?: string | null; detail?: string | null; changes?: AttributeChange[] | null }) =>
-      entryToRow({
-        tenantId: call.tenantId,
-        occurredAt: this.clock.now(),
-        clientId: call.clientId,
-        requestId: call.requestId,
-        operation: op,
-        target,
-        httpStatus: status,
-        outcome: status < 400 ? 'success' : 'failure',
-        scimType: extra.scimType ?? null,
-        detail: extra.detail ?? null,
-        changes: extra.changes ?? null,
-        durationMs: performance.now() - started,
-      });
-    try {
-      const draft: Drafter = (status, op, changes) => {
-        if (!this.logEnabled) return undefined;
-        const { target_id: _i, target_user_name: _u, target_external_id: _e, ...rest } = entry(status, op, { changes });
-        return rest;
-      };
-      let finished: { operation: Operation; status: number } | undefined;
-      const run = async (db: Transaction<DB>): Promise<T> => {
-        const outcome = await work(db, draft);
-        finished = { operation: outcome.operation, status: outcome.status };
-        if (this.logEnabled && !outcome.logged) {
-          const row = entry(outcome.status, outcome.operation, { changes: outcome.changes });
-          // A write's entry commits in its transaction; a read's goes to the batcher.
-          if (mode === 'read') this.lateEntries.add({ ...row, tenant_id: call.tenantId });
-          else await insertProvisioningLogEntry(db, call.tenantId, row);
-        }
-        return outcome.result;
-      };
-      // Only a locked read-modify-write needs a transaction; the Kysely handle serves the others.
-      const result = mode === 'transaction' ? await this.db.transaction().execute(run) : await run(this.db as Transaction<DB>);
-      // Counted once committed, so a rolled-back write is counted only as the failure it became.
-      if (finished) this.onOperation(call.tenantId, finished.operation, finished.status < 400 ? 'success' : 'failure', performance.now() - started);
-      return result;
-    } catch (err) {
-      const failure = asScimError(err);
-      const failedOp = typeof operation === 'function' ? operation() : operation;
-      this.onOperation(call.tenantId, failedOp, 'failure', performance.now() - started);
-      if (this.logEnabled) {
-        const op = typeof operation === 'function' ? operation() : operation;
-        const row = entry(failure?.statusCode ?? 500, op, {
-          scimType: failure?.scimType ?? null,
-          detail: failure?.detail ?? 'Internal error.',
-        });
-        // After the rollback: nothing to commit with, so it joins the batcher (which never throws).
-        this.lateEntries.add({ ...row, tenant_id: call.tenantId });
-      }
-      throw failure ?? err;
-    }
+    return this.calls.run(call, operation, target, mode, work);
   }
-}
-
-function asScimError(err: unknown): ScimError | undefined {
-  if (err instanceof ScimError) return err;
-  if ((err as { code?: string }).code === PG_UNIQUE_VIOLATION) return uniqueness('userName is already taken in this tenant.');
-  return undefined;
 }
 
 const stringField = (body: unknown, key: string): string | null => {

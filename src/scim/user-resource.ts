@@ -1,4 +1,5 @@
 import { invalidSyntax, invalidValue } from './errors.js';
+import { isNableExtension } from './nable-extension.js';
 import {
   CORE_ATTRIBUTES,
   CORE_USER_SCHEMA,
@@ -139,7 +140,8 @@ export function checkUserDocument(body: unknown): { document: UserDocument; fiel
   const custom: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(body)) {
     const lower = key.toLowerCase();
-    if (lower === 'schemas' || lower === 'id' || lower === 'meta') continue;
+    // The N-able extension is readOnly (the portal computes the role): a client's copy is ignored (RFC 7643 §2.2).
+    if (lower === 'schemas' || lower === 'id' || lower === 'meta' || isNableExtension(key)) continue;
     if (lower === ENTERPRISE_USER_SCHEMA.toLowerCase()) {
       if (value === null) continue;
       if (!isObject(value)) throw invalidValue(`"${ENTERPRISE_USER_SCHEMA}" must be an object.`);
@@ -160,7 +162,7 @@ export function checkUserDocument(body: unknown): { document: UserDocument; fiel
   Object.assign(document, custom);
   const listed = schemas.filter(
     (s): s is string => typeof s === 'string' && s.startsWith('urn:') && s.toLowerCase() !== CORE_USER_SCHEMA.toLowerCase() &&
-      s.toLowerCase() !== ENTERPRISE_USER_SCHEMA.toLowerCase() && s in document,
+      s.toLowerCase() !== ENTERPRISE_USER_SCHEMA.toLowerCase() && !isNableExtension(s) && s in document,
   );
   // A custom extension a PATCH brought in is listed too (RFC 7643 §3: "schemas" names every schema in use).
   const otherSchemas = [...new Set([...listed, ...Object.keys(custom)])];

@@ -35,7 +35,7 @@ export interface AttributeDef {
 }
 
 type Opts = Partial<Omit<AttributeDef, 'name' | 'type' | 'description'>>;
-const attr = (name: string, type: AttributeType, description: string, o: Opts = {}): AttributeDef => ({
+export const attr = (name: string, type: AttributeType, description: string, o: Opts = {}): AttributeDef => ({
   name,
   type,
   description,
@@ -107,7 +107,7 @@ export const CORE_ATTRIBUTES: AttributeDef[] = [
       attr('primary', 'boolean', 'The primary address.'),
     ],
   }),
-  attr('groups', 'complex', 'Groups the user belongs to (not managed here).', {
+  attr('groups', 'complex', 'Groups the user belongs to; readOnly, changed through /Groups members.', {
     multiValued: true, mutability: 'readOnly',
     subAttributes: [
       attr('value', 'string', 'Group id.', { mutability: 'readOnly' }),

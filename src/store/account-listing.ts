@@ -10,6 +10,8 @@ export interface AccountListRow {
   display_name: string | null;
   email: string | null;
   active: boolean;
+  /** The effective portal role (src/roles/effective-role.ts). */
+  role: string;
   updated_at: Date;
 }
 
@@ -24,7 +26,7 @@ export async function listAccountsPage(
 ): Promise<AccountListRow[]> {
   let q = db
     .selectFrom('accounts')
-    .select(['id', 'user_name', 'external_id', 'display_name', 'email', 'active', 'updated_at'])
+    .select(['id', 'user_name', 'external_id', 'display_name', 'email', 'active', 'role', 'updated_at'])
     .where('tenant_id', '=', tenantId);
   if (options.prefix) {
     const escaped = options.prefix.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`);

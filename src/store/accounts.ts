@@ -1,6 +1,6 @@
 import { sql, type Expression, type Kysely, type SqlBool, type Transaction } from 'kysely';
 import { prepared } from './prepared-statements.js';
-import type { Account, DB, NewProvisioningLogRow } from './tables.js';
+import type { Account, DB, NewProvisioningLogRow, PortalRoleName } from './tables.js';
 
 type Db = Kysely<DB> | Transaction<DB>;
 
@@ -16,9 +16,17 @@ export interface AccountValues {
   resource: Record<string, unknown>;
 }
 
+/** An account's effective role as first set when it is created (src/roles); later changes go through account-roles.ts. */
+export interface InitialRole {
+  role: PortalRoleName;
+  cause: Record<string, unknown>;
+  /** Its provisioning-log entry, written in the same statement as the account. */
+  entry?: EntryDraft;
+}
+
 /** Just what a SCIM answer needs, so hot reads do not drag every column across the wire. */
-export type AccountRecord = Pick<Account, 'id' | 'user_name' | 'external_id' | 'active' | 'resource' | 'version' | 'created_at' | 'updated_at'>;
-const RECORD_COLUMNS = ['id', 'user_name', 'external_id', 'active', 'resource', 'version', 'created_at', 'updated_at'] as const;
+export type AccountRecord = Pick<Account, 'id' | 'user_name' | 'external_id' | 'active' | 'resource' | 'version' | 'role' | 'created_at' | 'updated_at'>;
+const RECORD_COLUMNS = ['id', 'user_name', 'external_id', 'active', 'resource', 'version', 'role', 'created_at', 'updated_at'] as const;
 
 /** A provisioning-log entry to write with an account change; the target columns come from the changed row. */
 export type EntryDraft = Omit<NewProvisioningLogRow, 'tenant_id' | 'target_id' | 'target_user_name' | 'target_external_id'>;
@@ -44,14 +52,17 @@ export async function insertAccount(
   values: AccountValues,
   now: Date,
   entry?: EntryDraft,
+  initialRole?: InitialRole,
 ): Promise<AccountRecord | undefined> {
+  const role = initialRole ? { role: initialRole.role, role_cause: JSON.stringify(initialRole.cause) } : {};
   const insert = db
     .insertInto('accounts')
-    .values({ tenant_id: tenantId, id, ...values, resource: JSON.stringify(values.resource), version: 1, created_at: now, updated_at: now })
+    .values({ tenant_id: tenantId, id, ...values, ...role, resource: JSON.stringify(values.resource), version: 1, created_at: now, updated_at: now })
     .onConflict((oc) => oc.expression(sql`tenant_id, lower(user_name)`).doNothing())
     .returning(RECORD_COLUMNS);
   if (!entry) return insert.modifyEnd(prepared).executeTakeFirst();
-  const result = await sql<AccountRecord>`with inserted as (${insert}), entry as (${entryFrom('inserted', tenantId, entry)})
+  const roleEntry = initialRole?.entry ? sql`, role_entry as (${entryFrom('inserted', tenantId, initialRole.entry)})` : sql``;
+  const result = await sql<AccountRecord>`with inserted as (${insert}), entry as (${entryFrom('inserted', tenantId, entry)})${roleEntry}
     select * from inserted${prepared}`.execute(db);
   return result.rows[0];
 }

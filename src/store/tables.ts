@@ -16,6 +16,8 @@ export interface TenantsTable {
   name: string;
   status: ColumnType<'active' | 'disabled', 'active' | 'disabled' | undefined, 'active' | 'disabled'>;
   time_zone: ColumnType<string, string | undefined, string>;
+  /** The portal role of an account no app role or group rule decides (migration 2026-12-04-0150). */
+  default_role: ColumnType<PortalRoleName, PortalRoleName | undefined, PortalRoleName>;
   created_at: Timestamp;
 }
 
@@ -33,8 +35,24 @@ export interface AccountsTable {
   /** lower(resource::text)::jsonb, generated (migration 2026-12-04-0060): what filters match with `@>`. */
   match_document: ColumnType<Record<string, unknown>, never, never>;
   version: ColumnType<number, number | undefined, number>;
+  /** The effective portal role, recomputed in the transaction of whatever changes it (src/roles). */
+  role: ColumnType<PortalRoleName, PortalRoleName | undefined, PortalRoleName>;
+  /** Why the account has `role` (RoleCause as JSON); null until first computed. */
+  role_cause: ColumnType<Record<string, unknown> | null, string | null | undefined, string | null>;
   created_at: Timestamp;
   updated_at: Timestamp;
+}
+
+export type PortalRoleName = 'admin' | 'technician' | 'read-only';
+
+/** A rule mapping an Entra group (by displayName or externalId, ignoring case) to a portal role. */
+export interface RoleRulesTable {
+  tenant_id: string;
+  id: string;
+  match_by: 'displayName' | 'externalId';
+  match_value: string;
+  role: PortalRoleName;
+  created_at: Timestamp;
 }
 
 export interface ProvisioningLogTable {
@@ -265,12 +283,31 @@ export interface EncryptionKeyFingerprintTable {
   updated_at: Timestamp;
 }
 
+/** A SCIM group (migration 2026-12-04-0140); its members are rows of group_members, never a list here. */
+export interface GroupsTable {
+  tenant_id: string;
+  id: string;
+  display_name: string;
+  external_id: string | null;
+  version: ColumnType<number, number | undefined, number>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
 /** The first-run setup link's code (one row at most, slot 'first-run'); only its digest is kept. */
 export interface SetupCodesTable {
   slot: 'first-run';
   code_hash: string;
   created_at: Timestamp;
   expires_at: Timestamp;
+}
+
+/** One row per (group, member account); primary key (tenant_id, group_id, account_id). */
+export interface GroupMembersTable {
+  tenant_id: string;
+  group_id: string;
+  account_id: string;
+  added_at: Timestamp;
 }
 
 export interface DB {
@@ -293,6 +330,9 @@ export interface DB {
   console_sessions: ConsoleSessionsTable;
   encryption_key_fingerprint: EncryptionKeyFingerprintTable;
   setup_codes: SetupCodesTable;
+  groups: GroupsTable;
+  group_members: GroupMembersTable;
+  role_rules: RoleRulesTable;
 }
 
 export type Tenant = Selectable<TenantsTable>;
@@ -312,3 +352,5 @@ export type NcentralOrgUnit = Selectable<NcentralOrgUnitsTable>;
 export type NcentralDeviceRow = Selectable<NcentralDevicesTable>;
 export type NcentralSyncRun = Selectable<NcentralSyncRunsTable>;
 export type AdminToken = Selectable<AdminTokensTable>;
+export type Group = Selectable<GroupsTable>;
+export type RoleRuleRow = Selectable<RoleRulesTable>;

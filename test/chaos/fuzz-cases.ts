@@ -57,6 +57,19 @@ const SQLI = [
   `id eq "00000000-0000-0000-0000-000000000000' or tenant_id is not null --"`,
 ];
 
+const GROUP_FILTERS = [
+  `displayName eq "x' or '1'='1"`,
+  `members[value eq "x"] or 1 eq 1`,
+  `members[display eq "x"]`,
+  `members[value gt "a"]`,
+  `members[value eq "a"].value eq "b"`,
+  `members.display co "x"`,
+  `members eq 12`,
+  `members[value eq "00000000-0000-0000-0000-000000000000' or tenant_id is not null --"]`,
+  `displayName eq`,
+  `userName eq "x"`,
+];
+
 const BROKEN_FILTERS = [
   `userName eq`,
   `userName eq "unterminated`,
@@ -249,7 +262,10 @@ export class FuzzGenerator {
   private scimCase(): FuzzCase {
     const base = this.usersTarget();
     const id = this.ctx.userId;
-    switch (this.int(12)) {
+    switch (this.int(14)) {
+      case 11:
+      case 12:
+        return this.groupCase(base);
       case 0:
       case 1: {
         const filter = this.chance(0.5) ? this.pick(SQLI) : this.chance(0.5) ? this.pick(BROKEN_FILTERS) : this.pick([
@@ -312,6 +328,54 @@ export class FuzzGenerator {
     }
   }
 
+  /** SCIM /Groups (issue 17): hostile filters, bodies and PATCHes; every write here must be refused. */
+  private groupCase(base: string): FuzzCase {
+    const GROUP = 'urn:ietf:params:scim:schemas:core:2.0:Group';
+    const user = this.ctx.userId;
+    switch (this.int(4)) {
+      case 0: {
+        const filter = this.pick([
+          ...GROUP_FILTERS,
+          `members[value eq "${user}' or '1'='1"]`,
+          Array.from({ length: this.pick([100, 1000]) }, (_, i) => `members[value eq "u${i}"]`).join(' or '),
+        ]);
+        return { family: 'scim', kind: 'group filter', method: 'GET', target: `${base}/Groups?filter=${enc(filter)}&excludedAttributes=${enc(this.pick(['members', 'members.value', 'userName', '']))}`, headers: this.scim(), write: false };
+      }
+      case 1: {
+        // Each body breaks one rule: no displayName, a wrong type, a member who is no user here, a nested group.
+        const body = this.pick<unknown>([
+          { schemas: [GROUP] },
+          { schemas: [GROUP], displayName: this.pick<unknown>([null, 12345, true, [], {}, '', '   ', ['x']]) },
+          { schemas: [GROUP], displayName: 'x'.repeat(300) },
+          { schemas: [GROUP], displayName: `g-${this.int(1e9)}`, members: [{ value: this.pick(ODD) }] },
+          { schemas: [GROUP], displayName: `g-${this.int(1e9)}`, members: [{ value: user, type: 'Group' }] },
+          { schemas: [GROUP], displayName: `g-${this.int(1e9)}`, members: this.pick<unknown>(['x', 12345, [12], [{}], [{ value: 5 }], [null]]) },
+          { schemas: [GROUP], displayName: `g-${this.int(1e9)}`, members: Array.from({ length: 2000 }, () => ({ value: '00000000-0000-4000-8000-000000000000' })) },
+          { schemas: ['urn:nosuch'], displayName: 'x' },
+        ]);
+        return { family: 'scim', kind: 'group create', method: 'POST', target: `${base}/Groups`, headers: this.scim(), write: true, body: this.chance(0.3) ? this.breakJson(body) : Buffer.from(JSON.stringify(body)) };
+      }
+      case 2: {
+        const op = this.pick(['Add', 'Remove', 'Replace', 'add', 'move']);
+        const body = { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [this.pick<unknown>([
+          { op, path: 'members', value: [{ value: this.pick(ODD) }] },
+          { op, path: `members[value eq "${this.pick(ODD)}"]` },
+          { op, path: 'members[display eq "x"]' },
+          { op, path: this.pick(['id', 'meta.version', 'members.value', 'nosuch', `members[${'('.repeat(200)}`]), value: 'x' },
+          { op, value: { displayName: this.wrongValue() } },
+          { op, path: 'members', value: Array.from({ length: 5000 }, () => ({ value: user })) },
+        ])] };
+        const id = this.pick([user, '00000000-0000-0000-0000-000000000000', 'not-a-uuid']);
+        return { family: 'scim', kind: 'group patch', method: 'PATCH', target: `${base}/Groups/${id}`, headers: this.scim(), write: true, body: this.chance(0.3) ? this.breakJson(body) : Buffer.from(JSON.stringify(body)) };
+      }
+      default: {
+        const method = this.pick(['PUT', 'DELETE']);
+        const id = this.pick([user, `${user}x`, '%00', 'a'.repeat(300)]);
+        return { family: 'scim', kind: 'group unknown id', method, target: `${base}/Groups/${id}`, headers: this.scim(), write: true, body: method === 'PUT' ? Buffer.from(JSON.stringify({ schemas: [GROUP], displayName: 'x' })) : undefined };
+      }
+    }
+  }
+
   private oauthCase(): FuzzCase {
     const form = (fields: Record<string, string>) => Buffer.from(new URLSearchParams(fields).toString());
     const headers: Record<string, string> = { 'content-type': this.pick(['application/x-www-form-urlencoded', 'application/json', 'text/plain', 'application/x-www-form-urlencoded; charset=utf-8']) };
@@ -353,10 +417,15 @@ export class FuzzGenerator {
       ['GET', `/admin/v1/ncentral/runs/${this.pick(['x', '00000000-0000-0000-0000-000000000000', '%ff'])}`],
       ['GET', '/admin/v1/ncentral/customers?refresh=yes'],
       ['DELETE', '/admin/v1/ncentral/connection'],
+      // Portal roles (issue 17): hostile rule bodies and ids.
+      ['POST', '/admin/v1/role-rules'],
+      ['PUT', '/admin/v1/role-rules/default'],
+      ['GET', `/admin/v1/role-rules/${this.pick(['x', '00000000-0000-0000-0000-000000000000', '%ff'])}`],
+      ['DELETE', `/admin/v1/role-rules/${this.pick(['x', '00000000-0000-0000-0000-000000000000', '%00'])}`],
     ] as const);
     const body = this.chance(0.5)
       ? this.breakJson({ url: 'http://example.test', token: 'x' })
-      : Buffer.from(JSON.stringify({ url: this.pick(['http://insecure.test', 'file:///etc/passwd', 'https://127.0.0.1:1', 'javascript:alert(1)', this.wrongValue()]), token: this.pick([null, 12, [], {}, true]), caPem: this.wrongValue(), deviceSync: this.wrongValue(), portalClientId: this.wrongValue(), syncTime: this.pick(['25:00', 'x', null]), extra: 1 }));
+      : Buffer.from(JSON.stringify({ url: this.pick(['http://insecure.test', 'file:///etc/passwd', 'https://127.0.0.1:1', 'javascript:alert(1)', this.wrongValue()]), token: this.pick([null, 12, [], {}, true]), caPem: this.wrongValue(), deviceSync: this.wrongValue(), portalClientId: this.wrongValue(), syncTime: this.pick(['25:00', 'x', null]), matchBy: this.pick(['displayName', 'email', null]), value: this.pick(['a\u0000b', '', ' ', 'x'.repeat(300), this.wrongValue()]), role: this.pick(['admin', 'owner', 7, null]), extra: 1 }));
     return { family: 'admin', kind: 'ncentral', method: nc[0], target: `${nc[1]}${this.chance(0.3) ? `${nc[1].includes('?') ? '&' : '?'}tenant=${this.pick(['x', '00000000-0000-0000-0000-000000000000'])}` : ''}`, headers, write: nc[0] !== 'GET', body: nc[0] === 'GET' ? undefined : body };
   }
 

@@ -111,6 +111,8 @@ t.test('Users lists the tenant accounts by userName prefix and status, linking t
   t.match(res.body, 'andy@contoso.example');
   t.notMatch(res.body, 'zoe@contoso.example');
   t.match(res.body, /href="\/console\/logs\?userName=ann%40contoso.example/);
+  t.match(res.body, /<th scope="col">Role<\/th>/);
+  t.match(res.body, /ann@contoso\.example<\/td>.*<td>read-only<\/td>/s, 'each account shows its effective role');
   const disabled = await browser.get('/console/users?status=disabled');
   t.match(disabled.body, 'andy@contoso.example');
   t.notMatch(disabled.body, 'ann@contoso.example');

@@ -3,6 +3,7 @@ import type { TestTenant } from './tenants.js';
 
 export const CORE = 'urn:ietf:params:scim:schemas:core:2.0:User';
 export const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
+export const NABLE = 'urn:ietf:params:scim:schemas:extension:nable:2.0:User';
 export const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
 export const ERROR = 'urn:ietf:params:scim:api:messages:2.0:Error';
 

@@ -1,7 +1,9 @@
 import { sql } from 'kysely';
 import t from 'tap';
 import { buildTestApp } from '../helpers/app.js';
-import { CORE, ENTERPRISE } from '../helpers/scim.js';
+import { CORE, ENTERPRISE, NABLE } from '../helpers/scim.js';
+
+const GROUP = 'urn:ietf:params:scim:schemas:core:2.0:Group';
 import { createTestTenant } from '../helpers/tenants.js';
 
 t.test('ServiceProviderConfig states what the server does', async (t) => {
@@ -34,22 +36,25 @@ t.test('the stated maxResults is the count the server enforces', async (t) => {
   t.equal(res.json().itemsPerPage, 1000);
 });
 
-t.test('ResourceTypes lists User with the enterprise extension', async (t) => {
+t.test('ResourceTypes lists User with the enterprise extension, and Group', async (t) => {
   const testApp = await buildTestApp(t);
   const tenant = await createTestTenant(testApp);
   const list = (await testApp.app.inject({ method: 'GET', url: '/scim/v2/ResourceTypes', headers: tenant.scimHeaders })).json();
-  t.equal(list.totalResults, 1);
+  t.equal(list.totalResults, 2);
   const user = (await testApp.app.inject({ method: 'GET', url: '/scim/v2/ResourceTypes/User', headers: tenant.scimHeaders })).json();
   t.same(list.Resources[0], user);
-  t.match(user, { id: 'User', endpoint: '/Users', schema: CORE, schemaExtensions: [{ schema: ENTERPRISE, required: false }] });
-  t.equal((await testApp.app.inject({ method: 'GET', url: '/scim/v2/ResourceTypes/Group', headers: tenant.scimHeaders })).statusCode, 404);
+  t.match(user, { id: 'User', endpoint: '/Users', schema: CORE, schemaExtensions: [{ schema: ENTERPRISE, required: false }, { schema: NABLE, required: false }] });
+  const group = (await testApp.app.inject({ method: 'GET', url: '/scim/v2/ResourceTypes/Group', headers: tenant.scimHeaders })).json();
+  t.same(list.Resources[1], group);
+  t.match(group, { id: 'Group', endpoint: '/Groups', schema: GROUP });
+  t.equal((await testApp.app.inject({ method: 'GET', url: '/scim/v2/ResourceTypes/Device', headers: tenant.scimHeaders })).statusCode, 404);
 });
 
 t.test('Schemas describe the attributes the server enforces', async (t) => {
   const testApp = await buildTestApp(t);
   const tenant = await createTestTenant(testApp);
   const list = (await testApp.app.inject({ method: 'GET', url: '/scim/v2/Schemas', headers: tenant.scimHeaders })).json();
-  t.same(list.Resources.map((s: { id: string }) => s.id), [CORE, ENTERPRISE]);
+  t.same(list.Resources.map((s: { id: string }) => s.id), [CORE, ENTERPRISE, GROUP, NABLE]);
   const core = (await testApp.app.inject({ method: 'GET', url: `/scim/v2/Schemas/${CORE}`, headers: tenant.scimHeaders })).json();
   const attr = (name: string) => core.attributes.find((a: { name: string }) => a.name === name);
   t.match(attr('userName'), { type: 'string', required: true, caseExact: false, uniqueness: 'server', mutability: 'readWrite' });
@@ -60,7 +65,14 @@ t.test('Schemas describe the attributes the server enforces', async (t) => {
   t.match(attr('name').subAttributes.find((a: { name: string }) => a.name === 'givenName'), { required: true });
   const ent = (await testApp.app.inject({ method: 'GET', url: `/scim/v2/Schemas/${ENTERPRISE}`, headers: tenant.scimHeaders })).json();
   t.ok(ent.attributes.some((a: { name: string }) => a.name === 'manager'));
+  const nable = (await testApp.app.inject({ method: 'GET', url: `/scim/v2/Schemas/${NABLE}`, headers: tenant.scimHeaders })).json();
+  t.match(nable.attributes, [{ name: 'role', mutability: 'readOnly', returned: 'request', canonicalValues: ['admin', 'technician', 'read-only'] }], 'the portal role is readOnly and returned on request');
   t.equal((await testApp.app.inject({ method: 'GET', url: '/scim/v2/Schemas/urn:nope', headers: tenant.scimHeaders })).statusCode, 404);
+  const group = (await testApp.app.inject({ method: 'GET', url: `/scim/v2/Schemas/${GROUP}`, headers: tenant.scimHeaders })).json();
+  const groupAttr = (name: string) => group.attributes.find((a: { name: string }) => a.name === name);
+  t.match(groupAttr('displayName'), { type: 'string', required: true, caseExact: false, uniqueness: 'server' });
+  t.match(groupAttr('members'), { type: 'complex', multiValued: true, mutability: 'readWrite' });
+  t.match(groupAttr('members').subAttributes.find((a: { name: string }) => a.name === 'value'), { mutability: 'immutable' });
 });
 
 t.test('discovery works under the tenant URL form too', async (t) => {
