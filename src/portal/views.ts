@@ -84,6 +84,8 @@ export interface AccountView {
   familyName: string;
   email: string | null;
   active: boolean;
+  /** The effective portal role (src/roles/effective-role.ts). */
+  role: string;
   createdAt: string;
   updatedAt: string;
 }
@@ -151,6 +153,7 @@ export function accountView(row: AccountReadRow): AccountView {
     familyName: row.family_name,
     email: row.email,
     active: row.active,
+    role: row.role,
     createdAt: iso(row.created_at),
     updatedAt: iso(row.updated_at),
   };

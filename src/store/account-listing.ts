@@ -45,7 +45,7 @@ export interface AccountReadRow extends AccountListRow {
   user_key: string;
 }
 
-const ACCOUNT_READ_COLUMNS = ['id', 'user_name', 'external_id', 'given_name', 'family_name', 'display_name', 'email', 'active', 'created_at', 'updated_at'] as const;
+const ACCOUNT_READ_COLUMNS = ['id', 'user_name', 'external_id', 'given_name', 'family_name', 'display_name', 'email', 'active', 'role', 'created_at', 'updated_at'] as const;
 
 /**
  * The admin API's page of accounts in userName order (any case), after `afterUserName`; `search` (lower-cased)

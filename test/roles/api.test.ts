@@ -49,6 +49,10 @@ t.test('a rule gives group members its role; removal from the group drops it; ea
   const ruleId = (rule.json() as { id: string }).id;
   const groupId = await createGroup(w, 'Helpdesk Admins', [bob.id]);
   t.equal(await roleOf(w, bob.id), 'admin', 'member of a group a rule names');
+  const account = await admin(w, 'GET', `/accounts/${bob.id}`);
+  t.equal((account.json() as { role?: unknown }).role, 'admin', 'the admin API shows the effective role on the account');
+  const listed = await admin(w, 'GET', '/accounts');
+  t.same((listed.json() as { accounts: { id: string; role: string }[] }).accounts.map((a) => [a.id, a.role]), [[bob.id, 'admin']]);
   const removed = await w.scim.request('PATCH', `Groups/${groupId}`, { schemas: [PATCH_OP], Operations: [{ op: 'Remove', path: `members[value eq "${bob.id}"]` }] });
   t.ok(removed.statusCode < 300);
   t.equal(await roleOf(w, bob.id), 'read-only', 'out of the group, back to the default');
