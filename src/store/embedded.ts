@@ -2,6 +2,7 @@ import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeFileSync
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { Kysely, sql } from 'kysely';
 import { PGliteDialect } from 'kysely-pglite-dialect';
 import { withTimeout, type Database } from './database.js';
@@ -63,13 +64,13 @@ export async function openEmbedded(dataDir: string | undefined, role: LockHolder
     releaseLock = acquireLock(root, role);
     try {
       checkVersion(root);
-      pglite = await PGlite.create(join(root, 'pgdata'));
+      pglite = await PGlite.create(join(root, 'pgdata'), { extensions: { pg_trgm } });
     } catch (err) {
       releaseLock();
       throw err;
     }
   } else {
-    pglite = await PGlite.create();
+    pglite = await PGlite.create({ extensions: { pg_trgm } });
   }
   const db = new Kysely<DB>({ dialect: new PGliteDialect(pglite) });
   return {
