@@ -206,7 +206,7 @@ t.test('an unsupported method on a SCIM path is 405 with Allow', async (t) => {
 t.test('an unknown SCIM path is 404 as a SCIM Error', async (t) => {
   const testApp = await buildTestApp(t);
   const scim = scimClient(testApp.app, await createTestTenant(testApp));
-  isScimError(t, await scim.request('GET', 'Groups'), 404);
+  isScimError(t, await scim.request('GET', 'Devices'), 404);
 });
 
 t.test('a request without a credential is 401 as a SCIM Error', async (t) => {
