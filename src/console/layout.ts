@@ -2,7 +2,7 @@ import { SCRIPT_PATH, STYLESHEET_PATH } from './assets.js';
 import { html, type HtmlValue, type SafeHtml } from './html.js';
 import type { ConsoleSession } from './session.js';
 
-export type Section = 'logs' | 'users' | 'clients' | 'assets' | 'ncentral' | 'runs' | 'credentials' | 'tenants' | 'none';
+export type Section = 'logs' | 'users' | 'roles' | 'clients' | 'assets' | 'ncentral' | 'runs' | 'credentials' | 'tenants' | 'none';
 
 export interface PageInput {
   title: string;
@@ -16,6 +16,7 @@ export interface PageInput {
 const NAV: { section: Section; href: string; label: string; adminOnly?: boolean }[] = [
   { section: 'logs', href: '/console/logs', label: 'Provisioning logs' },
   { section: 'users', href: '/console/users', label: 'Users' },
+  { section: 'roles', href: '/console/roles', label: 'Roles' },
   { section: 'clients', href: '/console/inventory/clients', label: 'Clients' },
   { section: 'assets', href: '/console/inventory/assets', label: 'Assets' },
   { section: 'ncentral', href: '/console/ncentral', label: 'N-central' },

@@ -15,6 +15,7 @@ import { logsRoutes } from './logs-routes.js';
 import { ncentralRoutes } from './ncentral-routes.js';
 import { setupRoutes } from './setup-routes.js';
 import { signInRoutes } from './sign-in-routes.js';
+import { rolesRoutes } from './roles-routes.js';
 import { usersRoutes } from './users-routes.js';
 import { tenantRoutes } from './tenant-routes.js';
 
@@ -160,6 +161,7 @@ export async function consolePlugin(app: FastifyInstance, options: ConsoleOption
   await app.register(tenantRoutes, context);
   await app.register(logsRoutes, context);
   await app.register(usersRoutes, context);
+  await app.register(rolesRoutes, context);
   await app.register(credentialsRoutes, context);
   await app.register(inventoryRoutes, context);
   if (options.ncentral) await app.register(ncentralRoutes, { ...context, ncentral: options.ncentral });
