@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { adminPrincipal } from '../admin/admin-auth.js';
+import type { FastifyInstance } from 'fastify';
+import { actingTenant } from '../admin/admin-auth.js';
 import { HttpFailure } from '../http/errors.js';
 import { NcentralServiceError, runView, type NcentralService } from './service.js';
 
@@ -44,22 +44,6 @@ function failure(err: unknown): unknown {
   return new HttpFailure({ status, reason: status === 404 ? 'notFound' : status === 503 ? 'unavailable' : 'invalidInput', detail: err.message });
 }
 
-/** The tenant an admin acts on: a tenant-scoped token's own; a service-wide admin names one with ?tenant=. */
-function tenantOf(request: FastifyRequest, requested: string | undefined, write: boolean): string {
-  const principal = adminPrincipal(request);
-  if (write && principal.role !== 'admin') {
-    throw new HttpFailure({ status: 403, reason: 'forbidden', detail: 'This admin token may only read.' });
-  }
-  if (principal.tenantId !== null) {
-    if (requested !== undefined && requested.toLowerCase() !== principal.tenantId) {
-      throw new HttpFailure({ status: 403, reason: 'forbidden', detail: 'This admin token may act only on its own tenant.' });
-    }
-    return principal.tenantId;
-  }
-  if (requested === undefined) throw new HttpFailure({ status: 400, reason: 'invalidInput', detail: 'A service-wide admin token must name the tenant: ?tenant=<id>.' });
-  return requested.toLowerCase();
-}
-
 /** `/admin/v1/ncentral/…`: connection, verify, client matching, preview/finish, sync now and run history. */
 export function ncentralRoutes(service: NcentralService) {
   return async (app: FastifyInstance): Promise<void> => {
@@ -73,82 +57,82 @@ export function ncentralRoutes(service: NcentralService) {
 
     app.get('/ncentral/connection', { schema: { querystring: TenantQuery } }, async (request) => {
       const q = request.query as Static<typeof TenantQuery>;
-      return wrap(() => service.connection(tenantOf(request, q.tenant, false)));
+      return wrap(() => service.connection(actingTenant(request, q.tenant, false)));
     });
 
     app.put('/ncentral/connection', { schema: { querystring: TenantQuery, body: ConnectBody } }, async (request) => {
       const q = request.query as Static<typeof TenantQuery>;
       const body = request.body as Static<typeof ConnectBody>;
-      return wrap(() => service.connect(tenantOf(request, q.tenant, true), body));
+      return wrap(() => service.connect(actingTenant(request, q.tenant, true), body));
     });
 
     app.patch('/ncentral/connection', { schema: { querystring: TenantQuery, body: OptionsBody } }, async (request) => {
       const q = request.query as Static<typeof TenantQuery>;
-      return wrap(() => service.setOptions(tenantOf(request, q.tenant, true), request.body as Static<typeof OptionsBody>));
+      return wrap(() => service.setOptions(actingTenant(request, q.tenant, true), request.body as Static<typeof OptionsBody>));
     });
 
     app.post('/ncentral/verify', { schema: { querystring: TenantQuery } }, async (request) => {
       const q = request.query as Static<typeof TenantQuery>;
-      return wrap(() => service.verify(tenantOf(request, q.tenant, true)));
+      return wrap(() => service.verify(actingTenant(request, q.tenant, true)));
     });
 
     app.get('/ncentral/customers', { schema: { querystring: ListQuery } }, async (request) => {
       const q = request.query as Static<typeof ListQuery>;
-      const tenant = tenantOf(request, q.tenant, q.refresh === true);
+      const tenant = actingTenant(request, q.tenant, q.refresh === true);
       return wrap(async () => ({ items: await service.units(tenant, { refresh: q.refresh === true }) }));
     });
 
     app.post('/ncentral/auto-match', { schema: { querystring: TenantQuery } }, async (request) => {
       const q = request.query as Static<typeof TenantQuery>;
-      return wrap(() => service.autoMatch(tenantOf(request, q.tenant, true)));
+      return wrap(() => service.autoMatch(actingTenant(request, q.tenant, true)));
     });
 
     app.post('/ncentral/customers/:id/match', { schema: { querystring: TenantQuery, params: OrgUnitParams, body: MatchBody } }, async (request) => {
       const q = request.query as Static<typeof TenantQuery>;
       const { id } = request.params as Static<typeof OrgUnitParams>;
       const { portalClientId } = request.body as Static<typeof MatchBody>;
-      return wrap(() => service.match(tenantOf(request, q.tenant, true), id, portalClientId.toLowerCase()));
+      return wrap(() => service.match(actingTenant(request, q.tenant, true), id, portalClientId.toLowerCase()));
     });
 
     for (const action of ['create', 'exclude', 'unexclude'] as const) {
       app.post(`/ncentral/customers/:id/${action}`, { schema: { querystring: TenantQuery, params: OrgUnitParams } }, async (request) => {
         const q = request.query as Static<typeof TenantQuery>;
         const { id } = request.params as Static<typeof OrgUnitParams>;
-        return wrap(() => service[action](tenantOf(request, q.tenant, true), id));
+        return wrap(() => service[action](actingTenant(request, q.tenant, true), id));
       });
     }
 
     app.post('/ncentral/create-unmatched', { schema: { querystring: TenantQuery } }, async (request) => {
       const q = request.query as Static<typeof TenantQuery>;
-      return wrap(() => service.createUnmatched(tenantOf(request, q.tenant, true)));
+      return wrap(() => service.createUnmatched(actingTenant(request, q.tenant, true)));
     });
 
     app.get('/ncentral/preview', { schema: { querystring: TenantQuery } }, async (request) => {
       const q = request.query as Static<typeof TenantQuery>;
-      return wrap(() => service.preview(tenantOf(request, q.tenant, false)));
+      return wrap(() => service.preview(actingTenant(request, q.tenant, false)));
     });
 
     app.post('/ncentral/finish', { schema: { querystring: WaitQuery } }, async (request, reply) => {
       const q = request.query as Static<typeof WaitQuery>;
-      const run = await wrap(() => service.finish(tenantOf(request, q.tenant, true), { wait: q.wait === true }));
+      const run = await wrap(() => service.finish(actingTenant(request, q.tenant, true), { wait: q.wait === true }));
       return reply.code(q.wait ? 200 : 202).send(runView(run));
     });
 
     app.post('/ncentral/sync', { schema: { querystring: WaitQuery } }, async (request, reply) => {
       const q = request.query as Static<typeof WaitQuery>;
-      const run = await wrap(() => service.sync(tenantOf(request, q.tenant, true), 'manual', { wait: q.wait === true }));
+      const run = await wrap(() => service.sync(actingTenant(request, q.tenant, true), 'manual', { wait: q.wait === true }));
       return reply.code(q.wait ? 200 : 202).send(runView(run));
     });
 
     app.get('/ncentral/runs', { schema: { querystring: RunsQuery } }, async (request) => {
       const q = request.query as Static<typeof RunsQuery>;
-      return wrap(async () => ({ items: (await service.runs(tenantOf(request, q.tenant, false), q.limit ?? 20)).map(runView) }));
+      return wrap(async () => ({ items: (await service.runs(actingTenant(request, q.tenant, false), q.limit ?? 20)).map(runView) }));
     });
 
     app.get('/ncentral/runs/:id', { schema: { querystring: TenantQuery, params: RunParams } }, async (request) => {
       const q = request.query as Static<typeof TenantQuery>;
       const { id } = request.params as Static<typeof RunParams>;
-      return wrap(async () => runView(await service.run(tenantOf(request, q.tenant, false), id.toLowerCase())));
+      return wrap(async () => runView(await service.run(actingTenant(request, q.tenant, false), id.toLowerCase())));
     });
   };
 }
