@@ -25,9 +25,11 @@ async function fuzzPhase(): Promise<void> {
   const db = await chaosDatabase(sharedUrl, 'fuzz');
   const requestTimeoutMs = 3000;
   // Configured as production is: ENCRYPTION_KEY set (without it N-central connections are refused with 503).
-  const service = await startService({ ...db.env, ENCRYPTION_KEY: randomBytes(32).toString('hex'), REQUEST_TIMEOUT_MS: String(requestTimeoutMs), TOKEN_RATE_LIMIT_PER_ADDRESS: '1000000', TOKEN_FAILURE_LIMIT_PER_CLIENT_ADDRESS: '1000000' });
+  // The CLI must hold the same key as the service: the database records the fingerprint of the key that sealed it.
+  const keyed = { ...db.env, ENCRYPTION_KEY: randomBytes(32).toString('hex') };
+  const service = await startService({ ...keyed, REQUEST_TIMEOUT_MS: String(requestTimeoutMs), TOKEN_RATE_LIMIT_PER_ADDRESS: '1000000', TOKEN_FAILURE_LIMIT_PER_CLIENT_ADDRESS: '1000000' });
   try {
-    const { tenantId, scimToken, adminToken } = await provisionTenant(db.env, 'fuzz');
+    const { tenantId, scimToken, adminToken } = await provisionTenant(keyed, 'fuzz');
     const userName = `seed-${randomUUID().slice(0, 8)}@example.test`;
     const created = await fetch(service.url('/scim/v2/Users'), {
       method: 'POST',
