@@ -425,7 +425,7 @@ export class FuzzGenerator {
     ] as const);
     const body = this.chance(0.5)
       ? this.breakJson({ url: 'http://example.test', token: 'x' })
-      : Buffer.from(JSON.stringify({ url: this.pick(['http://insecure.test', 'file:///etc/passwd', 'https://127.0.0.1:1', 'javascript:alert(1)', this.wrongValue()]), token: this.pick([null, 12, [], {}, true]), caPem: this.wrongValue(), deviceSync: this.wrongValue(), portalClientId: this.wrongValue(), syncTime: this.pick(['25:00', 'x', null]), matchBy: this.pick(['displayName', 'email', null]), value: this.pick(['a\u0000b', '', ' ', 'x'.repeat(300), this.wrongValue()]), role: this.pick(['admin', 'owner', 7, null]), extra: 1 }));
+      : Buffer.from(JSON.stringify({ url: this.pick(['http://insecure.test', 'file:///etc/passwd', 'https://127.0.0.1:1', 'javascript:alert(1)', this.wrongValue()]), token: this.pick([null, 12, [], {}, true]), caPem: this.wrongValue(), deviceSync: this.wrongValue(), portalClientId: this.wrongValue(), syncTime: this.pick(['25:00', 'x', null]), matchBy: this.pick(['displayName', 'email', null]), value: this.pick(['a\u0000b', '', ' ', 'x'.repeat(300), this.wrongValue()]), role: this.pick(['owner', 'Admin', 'read_only', 7, null]), extra: 1 }));
     return { family: 'admin', kind: 'ncentral', method: nc[0], target: `${nc[1]}${this.chance(0.3) ? `${nc[1].includes('?') ? '&' : '?'}tenant=${this.pick(['x', '00000000-0000-0000-0000-000000000000'])}` : ''}`, headers, write: nc[0] !== 'GET', body: nc[0] === 'GET' ? undefined : body };
   }
 
