@@ -88,16 +88,13 @@ export async function findAccountById(db: Db, tenantId: string, id: string): Pro
   return db.selectFrom('accounts').select(RECORD_COLUMNS).where('tenant_id', '=', tenantId).where('id', '=', id).modifyEnd(prepared).executeTakeFirst();
 }
 
+/** The statement of findAccountWithGroups, for its EXPLAIN test. */
+export const accountWithGroupsQuery = (db: Db, tenantId: string, id: string) =>
+  db.selectFrom('accounts').select(RECORD_COLUMNS).select(groupsColumn).where('tenant_id', '=', tenantId).where('id', '=', id);
+
 /** The account with its groups, one prepared statement: what GET /Users/{id} and a PATCH's first read need. */
 export async function findAccountWithGroups(db: Db, tenantId: string, id: string): Promise<AccountWithGroups | undefined> {
-  return db
-    .selectFrom('accounts')
-    .select(RECORD_COLUMNS)
-    .select(groupsColumn)
-    .where('tenant_id', '=', tenantId)
-    .where('id', '=', id)
-    .modifyEnd(prepared)
-    .executeTakeFirst();
+  return accountWithGroupsQuery(db, tenantId, id).modifyEnd(prepared).executeTakeFirst();
 }
 
 /** Locks the row until the transaction ends, so concurrent PATCHes apply one after another and none is lost. */
