@@ -26,7 +26,7 @@ export interface InitialRole {
 
 /** Just what a SCIM answer needs, so hot reads do not drag every column across the wire. */
 export type AccountRecord = Pick<Account, 'id' | 'user_name' | 'external_id' | 'active' | 'resource' | 'version' | 'role' | 'created_at' | 'updated_at'>;
-const RECORD_COLUMNS = ['id', 'user_name', 'external_id', 'active', 'resource', 'version', 'role', 'created_at', 'updated_at'] as const;
+export const RECORD_COLUMNS = ['id', 'user_name', 'external_id', 'active', 'resource', 'version', 'role', 'created_at', 'updated_at'] as const;
 
 /** A provisioning-log entry to write with an account change; the target columns come from the changed row. */
 export type EntryDraft = Omit<NewProvisioningLogRow, 'tenant_id' | 'target_id' | 'target_user_name' | 'target_external_id'>;

@@ -310,6 +310,14 @@ export interface GroupMembersTable {
   added_at: Timestamp;
 }
 
+/** The key RFC 9865 cursors are sealed with, shared by every replica (migration 2026-12-05-0100). */
+export interface ScimCursorKeyTable {
+  id: number;
+  /** 32 random bytes, base64. */
+  key: string;
+  created_at: Timestamp;
+}
+
 export interface DB {
   tenants: TenantsTable;
   accounts: AccountsTable;
@@ -333,6 +341,7 @@ export interface DB {
   groups: GroupsTable;
   group_members: GroupMembersTable;
   role_rules: RoleRulesTable;
+  scim_cursor_key: ScimCursorKeyTable;
 }
 
 export type Tenant = Selectable<TenantsTable>;
