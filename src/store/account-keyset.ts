@@ -1,12 +1,12 @@
 import { sql, type Expression, type Kysely, type SqlBool, type Transaction } from 'kysely';
-import { RECORD_COLUMNS, type AccountRecord } from './accounts.js';
-import { prepared } from './prepared-statements.js';
+import { groupsColumn, RECORD_COLUMNS, type AccountWithGroups } from './accounts.js';
+import { prepared, preparedShape } from './prepared-statements.js';
 import type { DB } from './tables.js';
 
 type Db = Kysely<DB> | Transaction<DB>;
 
 /** An account with its place in the creation order: created_at to the microsecond (PostgreSQL's precision), and id. */
-export type KeyedAccount = AccountRecord & { created_us: string };
+export type KeyedAccount = AccountWithGroups & { created_us: string };
 
 export interface KeysetQuery {
   where: Expression<SqlBool> | undefined;
@@ -31,6 +31,7 @@ export async function listAccountsByKeyset(db: Db, tenantId: string, q: KeysetQu
   let query = db
     .selectFrom('accounts')
     .select(RECORD_COLUMNS)
+    .select(groupsColumn)
     .select(sql<string>`(extract(epoch from created_at) * 1000000)::int8::text`.as('created_us'))
     .where('tenant_id', '=', tenantId);
   if (q.where) {
@@ -43,6 +44,6 @@ export async function listAccountsByKeyset(db: Db, tenantId: string, q: KeysetQu
     query = query.where(upwards ? sql<boolean>`(created_at, id) > (${at}, ${q.after.id}::uuid)` : sql<boolean>`(created_at, id) < (${at}, ${q.after.id}::uuid)`);
   }
   query = query.orderBy('created_at', direction).orderBy('id', direction).limit(q.limit);
-  // Only a text fixed by the code is prepared (see prepared-statements.ts); a filter's text comes from the client.
-  return (q.where ? query : query.modifyEnd(prepared)).execute();
+  // A filter's text depends on its shape only (values are parameters): it draws on the bounded shape budget.
+  return query.modifyEnd(q.where ? preparedShape : prepared).execute();
 }
