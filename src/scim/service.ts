@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
 import type { Clock } from '../clock.js';
 import { diffDocuments } from '../provisioning-log/changes.js';
@@ -21,6 +21,8 @@ import {
   type AccountWithGroups,
 } from '../store/accounts.js';
 import { recordFormerNames } from '../store/account-former-names.js';
+import { listAccountsByKeyset, type KeyedAccount } from '../store/account-keyset.js';
+import { establishCursorKey } from '../store/scim-cursor-key.js';
 import { listGroupsOfAccounts, removeAccountFromGroups, type GroupRef } from '../store/group-members.js';
 import { insertProvisioningLogEntry } from '../store/provisioning-log.js';
 import { appRoleOf, describeCause, effectiveRole } from '../roles/effective-role.js';
@@ -29,6 +31,7 @@ import type { DB } from '../store/tables.js';
 import { normaliseEntraPatch } from './entra-compat.js';
 import { uniqueness, userNotFound } from './errors.js';
 import { LoggedCalls, type Drafter, type Mode, type Outcome, type ScimCall, type Target } from './logged-calls-service.js';
+import { CursorCodec, type CursorScope } from './cursor.js';
 import { compileFilter, parseFilter, userNameEquality } from './filter.js';
 import type { ListParams } from './list.js';
 import { applyPatch } from './patch.js';
@@ -40,6 +43,14 @@ import { checkUserDocument, type AccountFields, type UserDocument } from './user
 const OPTIMISTIC_ATTEMPTS = 3;
 
 export type { ScimCall } from './logged-calls-service.js';
+
+/** A page of users: by startIndex with the exact total, or by RFC 9865 cursor with the cursors around it. */
+export interface UserPage {
+  total: number | undefined;
+  resources: Record<string, unknown>[];
+  nextCursor?: string;
+  previousCursor?: string;
+}
 
 export interface UserResult {
   status: number;
@@ -79,6 +90,7 @@ const targetOf = (row: AccountRecord): Target => ({ id: row.id, userName: row.us
  */
 export class ScimUserService {
   private readonly calls: LoggedCalls;
+  private cursors: Promise<CursorCodec> | undefined;
 
   constructor(
     private readonly db: Kysely<DB>,
@@ -136,27 +148,82 @@ export class ScimUserService {
     });
   }
 
-  async list(call: ScimCall, params: ListParams, projection: Projection): Promise<{ total: number; resources: Record<string, unknown>[] }> {
+  /** `cursorQuery` names the query a cursor is bound to (src/scim/cursor.ts); needed when params.cursor is set. */
+  async list(call: ScimCall, params: ListParams, projection: Projection, cursorQuery = ''): Promise<UserPage> {
     const target: Target = { id: null, userName: null, externalId: null };
+    const codec = params.cursor === undefined ? undefined : await this.cursorCodec();
     return this.logged(call, 'Query', target, 'read', async (db) => {
       const filter = params.filter === undefined || params.filter.trim() === '' ? undefined : parseFilter(params.filter, this.limits.maxFilterLength);
       const lookup = filter ? userNameEquality(filter) : undefined;
       if (lookup !== undefined) target.userName = lookup;
-      const { rows, total } = await listAccounts(db, call.tenantId, {
-        where: filter ? compileFilter(filter) : undefined,
-        sortBy: params.sortBy,
-        descending: params.descending,
-        offset: params.startIndex - 1,
-        limit: params.count,
-      });
+      const where = filter ? compileFilter(filter) : undefined;
+      const scope: CursorScope = { tenantId: call.tenantId, query: cursorQuery };
+      const page = codec
+        ? await this.cursorPage(db, codec, scope, params, where)
+        : await listAccounts(db, call.tenantId, { where, sortBy: params.sortBy, descending: params.descending, offset: params.startIndex - 1, limit: params.count }).then(
+            ({ rows, total }): { rows: AccountWithGroups[]; total: number | undefined; nextCursor?: string; previousCursor?: string } => ({ rows, total }),
+          );
+      const { rows } = page;
       if (rows.length === 1 && rows[0]) Object.assign(target, targetOf(rows[0]));
       const managerNames = await this.managerNames(db, call.tenantId, rows);
       const shape = compileProjection(projection.attributes, projection.excluded);
       const resources = rows.map((row) => shape(renderUser(row, call.usersUrl, managerNames, { list: groupList(row.groups), groupsUrl: call.groupsUrl })));
       // Entra's Test Connection is a userName lookup of a random value that finds nobody.
-      const operation: Operation = lookup !== undefined && total === 0 ? 'Test connection' : 'Query';
-      return { result: { total, resources }, status: 200, operation, changes: null };
+      const operation: Operation = lookup !== undefined && rows.length === 0 && (page.total ?? 0) === 0 ? 'Test connection' : 'Query';
+      const result: UserPage = { total: page.total, resources };
+      if (page.nextCursor !== undefined) result.nextCursor = page.nextCursor;
+      if (page.previousCursor !== undefined) result.previousCursor = page.previousCursor;
+      return { result, status: 200, operation, changes: null };
     });
+  }
+
+  /**
+   * An RFC 9865 page: one row more than asked tells whether another page follows, so the last page carries no
+   * nextCursor (its absence ends the walk, §2.2). No totalResults: counting is a walk over every row, and a
+   * cursor page is meant to cost the same at any depth and any tenant size.
+   */
+  private async cursorPage(
+    db: Transaction<DB>,
+    codec: CursorCodec,
+    scope: CursorScope,
+    params: ListParams,
+    where: ReturnType<typeof compileFilter> | undefined,
+  ): Promise<{ rows: KeyedAccount[]; total: undefined; nextCursor?: string; previousCursor?: string }> {
+    const state = params.cursor ? codec.open(scope, params.cursor, params.count) : undefined;
+    if (params.count === 0) return { rows: [], total: undefined };
+    const backwards = state?.direction === 'previous';
+    const fetched = await listAccountsByKeyset(db, scope.tenantId, {
+      where,
+      descending: params.descending,
+      after: state?.position,
+      backwards,
+      limit: params.count + 1,
+    });
+    const more = fetched.length > params.count;
+    const rows = fetched.slice(0, params.count);
+    if (backwards) rows.reverse();
+    const first = rows[0];
+    const last = rows[rows.length - 1];
+    const mark = (direction: 'next' | 'previous', row: KeyedAccount) =>
+      codec.seal(scope, { direction, count: params.count, position: { createdUs: BigInt(row.created_us), id: row.id } });
+    const page: { rows: KeyedAccount[]; total: undefined; nextCursor?: string; previousCursor?: string } = { rows, total: undefined };
+    // Forward: more rows follow when one extra came back; a page reached by a cursor has a page before it.
+    // Backward: the page we came from follows; an extra row means more pages lie before.
+    if (last && (backwards || more)) page.nextCursor = mark('next', last);
+    if (first && (backwards ? more : state !== undefined)) page.previousCursor = mark('previous', first);
+    return page;
+  }
+
+  /** The codec with the key every replica shares, read (or first written) once per process. */
+  private cursorCodec(): Promise<CursorCodec> {
+    this.cursors ??= establishCursorKey(this.db, randomBytes(32).toString('base64'), this.clock.now()).then(
+      (key) => new CursorCodec(Buffer.from(key, 'base64'), () => this.clock.now()),
+    );
+    // A failed read is not kept: the next request tries again.
+    this.cursors.catch(() => {
+      this.cursors = undefined;
+    });
+    return this.cursors;
   }
 
   async replace(call: ScimCall, id: string, body: unknown, ifMatch: string | undefined): Promise<UserResult> {
