@@ -46,3 +46,13 @@ export function postgresCpuSince(before: Map<string, number>): number {
   for (const [pid, ms] of postgresCpuMs() ?? new Map<string, number>()) total += ms - (before.get(pid) ?? 0);
   return total;
 }
+
+/** CPU ms of the given processes by pid; one that has ended is left out. */
+export function processesCpuMs(pids: readonly number[]): Map<number, number> {
+  const byPid = new Map<number, number>();
+  for (const pid of pids) {
+    const ms = processCpuMs(pid);
+    if (ms !== undefined) byPid.set(pid, ms);
+  }
+  return byPid;
+}

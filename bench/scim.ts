@@ -2,13 +2,13 @@
  * SCIM load benchmark (issue 3): seeds N users into a fresh schema with one INSERT … SELECT generate_series,
  * starts the app in a child process on a loopback port and runs autocannon against each scenario, printing
  * req/s, p50 and p99. `npm run bench -- --users 1000000 --duration 10 --database-url postgres://…`
+ * With `--against <git-rev>` it runs that revision and the working tree side by side instead (bench/side-by-side.ts).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
-import { sql } from 'kysely';
 import pg from 'pg';
 import { systemClock } from '../src/clock.js';
 import { loadConfig } from '../src/config.js';
@@ -19,31 +19,35 @@ import { createClient } from '../src/oauth/credential-service.js';
 import { connectDatabase } from '../src/store/connect.js';
 import { migrateToLatest } from '../src/store/migrate.js';
 import { postgresCpuMs, postgresCpuSince, processCpuMs } from './process-cpu.js';
+import { CORE, CUSTOM, ENTERPRISE, seedUsers } from './seed-users.js';
+import { runSideBySide } from './side-by-side.js';
 
 const { values: args } = parseArgs({
   options: {
     users: { type: 'string', default: '100000' },
     duration: { type: 'string', default: '10' },
-    connections: { type: 'string', default: '32' },
+    // 32 in the single-revision run, 10 in the side-by-side run (issue 14's conditions).
+    connections: { type: 'string' },
     'database-url': { type: 'string', default: process.env['BENCH_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test' },
     pool: { type: 'string', default: '10' },
     only: { type: 'string' },
     keep: { type: 'boolean', default: false },
     'auth-rounds': { type: 'string', default: '3' },
     'log-rounds': { type: 'string', default: '3' },
+    // Side-by-side mode (bench/side-by-side.ts): this git revision against the working tree.
+    against: { type: 'string' },
+    rounds: { type: 'string', default: '3' },
+    'cpu-prof': { type: 'boolean', default: false },
+    statements: { type: 'boolean', default: false },
   },
 });
 const users = Number(args.users);
 const duration = Number(args.duration);
-const connections = Number(args.connections);
+const connections = Number(args.connections ?? (args.against ? 10 : 32));
 const url = args['database-url'];
 const schema = `bench_scim_${randomBytes(4).toString('hex')}`;
 const tenantId = randomUUID();
-const CORE = 'urn:ietf:params:scim:schemas:core:2.0:User';
 const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
-const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
-/** A custom extension as Entra admins add them (issue 16): matched through the match_document GIN index. */
-const CUSTOM = 'urn:ietf:params:scim:schemas:extension:CustomExtensionName:2.0:User';
 /** The OAuth client the real-token scenarios authenticate with (created by seed()). */
 const oauth = { clientId: '', clientSecret: '' };
 
@@ -62,24 +66,14 @@ async function seed(): Promise<void> {
   const database = await connectDatabase({ databaseUrl: url, schema, poolMax: 2, statementTimeoutMs: 600_000 });
   try {
     await migrateToLatest(database.db);
-    await database.db.insertInto('tenants').values({ id: tenantId, name: `bench-${schema}`, created_at: new Date() }).execute();
     const started = Date.now();
-    // Created one second apart in the past, so list order (created_at, id) is the series order.
-    await sql`
-      insert into accounts (tenant_id, id, user_name, external_id, given_name, family_name, display_name, email, active, resource, version, created_at, updated_at)
-      select ${tenantId}::uuid, gen_random_uuid(), 'user' || g || '@bench.test', 'ext-' || g, 'Given' || g, 'Family' || g,
-             'Given' || g || ' Family' || g, 'user' || g || '@bench.test', true,
-             jsonb_build_object(
-               'schemas', jsonb_build_array(${CORE}::text, ${ENTERPRISE}::text, ${CUSTOM}::text),
-               'userName', 'user' || g || '@bench.test', 'externalId', 'ext-' || g, 'active', true,
-               'displayName', 'Given' || g || ' Family' || g,
-               'name', jsonb_build_object('givenName', 'Given' || g, 'familyName', 'Family' || g),
-               'emails', jsonb_build_array(jsonb_build_object('type', 'work', 'primary', true, 'value', 'user' || g || '@bench.test')),
-               ${ENTERPRISE}::text, jsonb_build_object('employeeNumber', 'E' || g, 'department', 'Dept' || (g % 50)),
-               ${CUSTOM}::text, jsonb_build_object('tag', 'Tag-' || g)),
-             1, now() - make_interval(secs => ${users} - g), now() - make_interval(secs => ${users} - g)
-      from generate_series(1, ${users}::int) as g`.execute(database.db);
-    await sql`vacuum analyze accounts`.execute(database.db);
+    const client = new pg.Client({ connectionString: url, options: `-c search_path=${schema},public` });
+    await client.connect();
+    try {
+      await seedUsers(client, tenantId, users);
+    } finally {
+      await client.end();
+    }
     Object.assign(oauth, await createClient({ db: database.db, clock: systemClock }, tenantId));
     process.stdout.write(`seeded ${users} users in ${((Date.now() - started) / 1000).toFixed(1)} s (schema ${schema})\n`);
   } finally {
@@ -385,7 +379,24 @@ async function main(): Promise<void> {
   for (const f of figures) process.stdout.write(`| ${f.scenario} | ${f.log} | ${f.rps} | ${f.p50} | ${f.p99} | ${f.errors} | ${f.non2xx} |\n`);
 }
 
-main().catch((err: unknown) => {
+const entry = args.against
+  ? () =>
+      runSideBySide({
+        against: args.against ?? 'HEAD',
+        users,
+        duration,
+        connections,
+        rounds: Number(args.rounds),
+        pool: args.pool,
+        url,
+        only: args.only?.split(','),
+        keep: args.keep,
+        cpuProf: args['cpu-prof'],
+        statements: args.statements,
+      })
+  : main;
+
+entry().catch((err: unknown) => {
   process.stderr.write(`bench failed: ${err instanceof Error ? err.stack : String(err)}\n`);
   process.exit(1);
 });

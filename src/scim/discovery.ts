@@ -1,5 +1,6 @@
 import { CORE_GROUP_SCHEMA, GROUP_ATTRIBUTES } from './group-schema.js';
-import { MAX_COUNT } from './list.js';
+import { CURSOR_TIMEOUT_SECONDS } from './cursor.js';
+import { DEFAULT_COUNT, MAX_COUNT } from './list.js';
 import { NABLE_ATTRIBUTES, NABLE_USER_SCHEMA } from './nable-extension.js';
 import {
   CORE_ATTRIBUTES,
@@ -25,6 +26,15 @@ export function serviceProviderConfig(baseUrl: string): Record<string, unknown> 
     changePassword: { supported: false },
     sort: { supported: true },
     etag: { supported: true },
+    // RFC 9865 §4: both ways of paging; index stays the default, as Entra pages by startIndex.
+    pagination: {
+      cursor: true,
+      index: true,
+      defaultPaginationMethod: 'index',
+      defaultPageSize: DEFAULT_COUNT,
+      maxPageSize: MAX_COUNT,
+      cursorTimeout: CURSOR_TIMEOUT_SECONDS,
+    },
     authenticationSchemes: [
       {
         type: 'oauthbearertoken',
@@ -123,5 +133,14 @@ export const listResponse = (resources: unknown[], totalResults = resources.leng
   totalResults,
   startIndex,
   itemsPerPage: resources.length,
+  Resources: resources,
+});
+
+/** An RFC 9865 cursor page: no startIndex; nextCursor on every page but the last, previousCursor on every page but the first. */
+export const cursorListResponse = (resources: unknown[], nextCursor: string | undefined, previousCursor: string | undefined): Record<string, unknown> => ({
+  schemas: [LIST_RESPONSE_SCHEMA],
+  itemsPerPage: resources.length,
+  ...(previousCursor === undefined ? {} : { previousCursor }),
+  ...(nextCursor === undefined ? {} : { nextCursor }),
   Resources: resources,
 });

@@ -3,7 +3,7 @@ import type { ErrorFamily, Failure, FailureReason, ProtocolError } from '../http
 export const SCIM_ERROR_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:Error';
 export const SCIM_CONTENT_TYPE = 'application/scim+json; charset=utf-8';
 
-/** The scimType values RFC 7644 §3.12 defines (Table 9). */
+/** The scimType values RFC 7644 §3.12 defines (Table 9), and the three RFC 9865 §2.2 adds for cursors. */
 export type ScimType =
   | 'invalidFilter'
   | 'tooMany'
@@ -14,7 +14,10 @@ export type ScimType =
   | 'noTarget'
   | 'invalidValue'
   | 'invalidVers'
-  | 'sensitive';
+  | 'sensitive'
+  | 'invalidCursor'
+  | 'expiredCursor'
+  | 'invalidCount';
 
 /** A SCIM Error (RFC 7644 §3.12): status as a string, scimType where the RFC defines one. */
 export class ScimError extends Error implements ProtocolError {

@@ -14,6 +14,8 @@ export interface ListParams {
   count: number;
   sortBy: SortColumn | undefined;
   descending: boolean;
+  /** RFC 9865: undefined pages by startIndex; '' asks for the first cursor page; otherwise the cursor to open. */
+  cursor: string | undefined;
 }
 
 export interface ListQuery {
@@ -22,6 +24,7 @@ export interface ListQuery {
   count?: unknown;
   sortBy?: unknown;
   sortOrder?: unknown;
+  cursor?: unknown;
 }
 
 const integer = (raw: unknown, name: string): number | undefined => {
@@ -59,5 +62,14 @@ export function parseListParams(query: ListQuery, resolve: (path: string) => Res
   if (order !== undefined && order !== 'ascending' && order !== 'descending') {
     throw invalidValue('"sortOrder" must be "ascending" or "descending".');
   }
-  return { filter: text(query.filter, 'filter'), startIndex, count, sortBy, descending: order === 'descending' };
+  // A null cursor in a SearchRequest body is no cursor; RFC 9865 pages one way per request, never both.
+  const cursor = query.cursor === null ? undefined : text(query.cursor, 'cursor');
+  if (cursor !== undefined && query.startIndex !== undefined && query.startIndex !== null) {
+    throw invalidValue('"cursor" and "startIndex" ask for two ways of paging; send one of them (RFC 9865).');
+  }
+  // Cursors keep their place by the creation order (immutable), so a walk sees every user once while others change.
+  if (cursor !== undefined && sortBy !== undefined && sortBy !== 'created_at') {
+    throw invalidValue('Cursor paging follows the creation order (sortBy meta.created or none); other sorts page with startIndex.');
+  }
+  return { filter: text(query.filter, 'filter'), startIndex, count, sortBy, descending: order === 'descending', cursor };
 }

@@ -1,8 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { HttpFailure } from '../http/errors.js';
 import type { Authenticator, ScimPrincipal } from '../http/principal.js';
-import { groupResourceType, listResponse, schemaDocuments, serviceProviderConfig, userResourceType } from './discovery.js';
-import { ScimError, SCIM_CONTENT_TYPE, invalidSyntax } from './errors.js';
+import { cursorQueryKey } from './cursor.js';
+import { cursorListResponse, groupResourceType, listResponse, schemaDocuments, serviceProviderConfig, userResourceType } from './discovery.js';
+import { ScimError, SCIM_CONTENT_TYPE, invalidSyntax, invalidValue } from './errors.js';
 import { resolveGroupPath } from './group-schema.js';
 import type { ScimGroupService } from './group-service.js';
 import { parseListParams, type ListParams, type ListQuery } from './list.js';
@@ -186,12 +187,19 @@ export async function scimRoutes(app: FastifyInstance, options: ScimRoutesOption
   async function sendList(request: FastifyRequest, reply: FastifyReply, query: ListQuery, projectionQuery: ProjectionQuery) {
     const params = parseListParams(query);
     const projection = parseProjection(projectionQuery);
+    if (params.cursor !== undefined) {
+      // Everything but the cursor names the query a cursor belongs to (RFC 9865 §2: the client repeats it unchanged).
+      const key = cursorQueryKey('User', [params.filter, params.sortBy, params.descending, projectionQuery.attributes, projectionQuery.excludedAttributes]);
+      const page = await service.list(callOf(request), params, projection, key);
+      return send(reply, 200, cursorListResponse(page.resources, page.nextCursor, page.previousCursor));
+    }
     const { total, resources } = await service.list(callOf(request), params, projection);
     return send(reply, 200, listResponse(resources, total, params.startIndex));
   }
 
   async function sendGroupList(request: FastifyRequest, reply: FastifyReply, query: ListQuery, projectionQuery: ProjectionQuery) {
     const params: ListParams = parseListParams(query, resolveGroupPath);
+    if (params.cursor !== undefined) throw invalidValue('Cursor paging (RFC 9865) is served on /Users; page groups with startIndex.');
     const projection = parseProjection(projectionQuery, resolveGroupPath);
     const { total, resources } = await options.groups.list(callOf(request), params, projection);
     return send(reply, 200, listResponse(resources, total, params.startIndex));
@@ -203,7 +211,7 @@ export async function scimRoutes(app: FastifyInstance, options: ScimRoutesOption
     const b = body as Record<string, unknown>;
     const joined = (v: unknown): string | undefined => (Array.isArray(v) ? v.join(',') : single(v));
     return {
-      query: { filter: b['filter'], startIndex: b['startIndex'], count: b['count'], sortBy: b['sortBy'], sortOrder: b['sortOrder'] },
+      query: { filter: b['filter'], startIndex: b['startIndex'], count: b['count'], sortBy: b['sortBy'], sortOrder: b['sortOrder'], cursor: b['cursor'] },
       projection: { attributes: joined(b['attributes']), excludedAttributes: joined(b['excludedAttributes']) },
     };
   }

@@ -1,5 +1,6 @@
 import { sql, type Expression, type Kysely, type SqlBool, type Transaction } from 'kysely';
-import { prepared } from './prepared-statements.js';
+import type { GroupRef } from './group-members.js';
+import { prepared, preparedShape } from './prepared-statements.js';
 import type { Account, DB, NewProvisioningLogRow, PortalRoleName } from './tables.js';
 
 type Db = Kysely<DB> | Transaction<DB>;
@@ -18,7 +19,8 @@ export interface AccountValues {
 
 /** An account's effective role as first set when it is created (src/roles); later changes go through account-roles.ts. */
 export interface InitialRole {
-  role: PortalRoleName;
+  /** 'tenant default': the tenant's default_role, read inside the insert itself (one round trip fewer per create). */
+  role: PortalRoleName | 'tenant default';
   cause: Record<string, unknown>;
   /** Its provisioning-log entry, written in the same statement as the account. */
   entry?: EntryDraft;
@@ -26,7 +28,19 @@ export interface InitialRole {
 
 /** Just what a SCIM answer needs, so hot reads do not drag every column across the wire. */
 export type AccountRecord = Pick<Account, 'id' | 'user_name' | 'external_id' | 'active' | 'resource' | 'version' | 'role' | 'created_at' | 'updated_at'>;
-const RECORD_COLUMNS = ['id', 'user_name', 'external_id', 'active', 'resource', 'version', 'role', 'created_at', 'updated_at'] as const;
+export const RECORD_COLUMNS = ['id', 'user_name', 'external_id', 'active', 'resource', 'version', 'role', 'created_at', 'updated_at'] as const;
+
+/** An account with the groups it is in (its readOnly SCIM `groups`), read in the same statement. */
+export type AccountWithGroups = AccountRecord & { groups: GroupRef[] };
+
+/**
+ * The account's groups as a correlated subquery on the group_members_account_idx index, ordered as
+ * listGroupsOfAccounts orders them: a read answers in one round trip instead of two (issue 14).
+ */
+export const groupsColumn = sql<GroupRef[]>`coalesce((
+    select json_agg(json_build_object('id', g.id, 'displayName', g.display_name) order by g.display_name, g.id)
+    from group_members as m join groups as g on g.tenant_id = m.tenant_id and g.id = m.group_id
+    where m.tenant_id = accounts.tenant_id and m.account_id = accounts.id), '[]'::json)`.as('groups');
 
 /** A provisioning-log entry to write with an account change; the target columns come from the changed row. */
 export type EntryDraft = Omit<NewProvisioningLogRow, 'tenant_id' | 'target_id' | 'target_user_name' | 'target_external_id'>;
@@ -54,7 +68,10 @@ export async function insertAccount(
   entry?: EntryDraft,
   initialRole?: InitialRole,
 ): Promise<AccountRecord | undefined> {
-  const role = initialRole ? { role: initialRole.role, role_cause: JSON.stringify(initialRole.cause) } : {};
+  const defaultRole = sql<PortalRoleName>`coalesce((select default_role from tenants where id = ${tenantId}), 'read-only')`;
+  const role = initialRole
+    ? { role: initialRole.role === 'tenant default' ? defaultRole : initialRole.role, role_cause: JSON.stringify(initialRole.cause) }
+    : {};
   const insert = db
     .insertInto('accounts')
     .values({ tenant_id: tenantId, id, ...values, ...role, resource: JSON.stringify(values.resource), version: 1, created_at: now, updated_at: now })
@@ -69,6 +86,15 @@ export async function insertAccount(
 
 export async function findAccountById(db: Db, tenantId: string, id: string): Promise<AccountRecord | undefined> {
   return db.selectFrom('accounts').select(RECORD_COLUMNS).where('tenant_id', '=', tenantId).where('id', '=', id).modifyEnd(prepared).executeTakeFirst();
+}
+
+/** The statement of findAccountWithGroups, for its EXPLAIN test. */
+export const accountWithGroupsQuery = (db: Db, tenantId: string, id: string) =>
+  db.selectFrom('accounts').select(RECORD_COLUMNS).select(groupsColumn).where('tenant_id', '=', tenantId).where('id', '=', id);
+
+/** The account with its groups, one prepared statement: what GET /Users/{id} and a PATCH's first read need. */
+export async function findAccountWithGroups(db: Db, tenantId: string, id: string): Promise<AccountWithGroups | undefined> {
+  return accountWithGroupsQuery(db, tenantId, id).modifyEnd(prepared).executeTakeFirst();
 }
 
 /** Locks the row until the transaction ends, so concurrent PATCHes apply one after another and none is lost. */
@@ -118,6 +144,44 @@ export async function updateAccount(
   return result.rows[0];
 }
 
+/**
+ * Writes the new state only if the row still has `expectedVersion` (optimistic concurrency, issue 14), bumping the
+ * version, with its entry in the same statement: one round trip and no transaction. Undefined means the row changed
+ * or went since it was read; the caller reads again.
+ */
+export async function updateAccountIfVersion(
+  db: Db,
+  tenantId: string,
+  id: string,
+  values: AccountValues,
+  expectedVersion: number,
+  now: Date,
+  entry?: EntryDraft,
+): Promise<AccountRecord | undefined> {
+  const update = db
+    .updateTable('accounts')
+    .set({ ...values, resource: JSON.stringify(values.resource), version: expectedVersion + 1, updated_at: now })
+    .where('tenant_id', '=', tenantId)
+    .where('id', '=', id)
+    .where('version', '=', expectedVersion)
+    .returning(RECORD_COLUMNS);
+  if (!entry) return update.modifyEnd(prepared).executeTakeFirst();
+  const result = await sql<AccountRecord>`with updated as (${update}), entry as (${entryFrom('updated', tenantId, entry)})
+    select * from updated${prepared}`.execute(db);
+  return result.rows[0];
+}
+
+/**
+ * Writes an entry for an account that is still at `version` (a write that changed nothing, issue 14): false when
+ * the row changed or went since it was read, and then no entry is written.
+ */
+export async function insertEntryIfVersion(db: Db, tenantId: string, id: string, version: number, entry: EntryDraft): Promise<boolean> {
+  const current = db.selectFrom('accounts').select(['id', 'user_name', 'external_id']).where('tenant_id', '=', tenantId).where('id', '=', id).where('version', '=', version);
+  const result = await sql<{ id: string }>`with current_row as (${current}), entry as (${entryFrom('current_row', tenantId, entry)})
+    select id from current_row${prepared}`.execute(db);
+  return result.rows.length > 0;
+}
+
 export async function deleteAccount(trx: Transaction<DB>, tenantId: string, id: string): Promise<boolean> {
   const result = await trx.deleteFrom('accounts').where('tenant_id', '=', tenantId).where('id', '=', id).modifyEnd(prepared).executeTakeFirst();
   return result.numDeletedRows > 0n;
@@ -139,7 +203,7 @@ export interface AccountListQuery {
  * The page is found by id first, so a deep offset walks the (tenant_id, created_at, id) index without
  * fetching the rows it skips; the count runs beside it, and is skipped when the page itself proves the total.
  */
-export async function listAccounts(db: Db, tenantId: string, q: AccountListQuery): Promise<{ rows: AccountRecord[]; total: number }> {
+export async function listAccounts(db: Db, tenantId: string, q: AccountListQuery): Promise<{ rows: AccountWithGroups[]; total: number }> {
   let base = db.selectFrom('accounts').where('tenant_id', '=', tenantId);
   if (q.where) {
     const where = q.where;
@@ -151,15 +215,18 @@ export async function listAccounts(db: Db, tenantId: string, q: AccountListQuery
     return sorted.orderBy('created_at', direction).orderBy('id', direction);
   };
   const pageIds = order(base.select('id')).offset(q.offset).limit(q.limit);
-  const page = async (): Promise<AccountRecord[]> => {
+  // The first page's texts depend only on the filter's shape (values are parameters): prepared per shape (issue 14).
+  const page = async (): Promise<AccountWithGroups[]> => {
     if (q.limit === 0) return [];
-    if (q.offset === 0) return order(base.select(RECORD_COLUMNS)).limit(q.limit).execute();
+    if (q.offset === 0) return order(base.select(RECORD_COLUMNS).select(groupsColumn)).limit(q.limit).modifyEnd(preparedShape).execute();
     return order(
-      db.selectFrom('accounts').select(RECORD_COLUMNS).where('tenant_id', '=', tenantId).where('id', 'in', pageIds),
+      db.selectFrom('accounts').select(RECORD_COLUMNS).select(groupsColumn).where('tenant_id', '=', tenantId).where('id', 'in', pageIds),
     ).execute();
   };
   const count = async (): Promise<number> => {
-    const counted = await base.select((eb) => eb.fn.countAll<string | number>().as('n')).executeTakeFirstOrThrow();
+    // Unfiltered: the tenant's kept count (migration 2026-12-05-0110), a few rows instead of every index entry.
+    if (!q.where) return countTenantAccounts(db, tenantId);
+    const counted = await base.select((eb) => eb.fn.countAll<string | number>().as('n')).modifyEnd(preparedShape).executeTakeFirstOrThrow();
     return Number(counted.n);
   };
   if (q.offset === 0) {
@@ -168,6 +235,17 @@ export async function listAccounts(db: Db, tenantId: string, q: AccountListQuery
   }
   const [rows, total] = await Promise.all([page(), count()]);
   return { rows, total };
+}
+
+/** The tenant's number of accounts, exact: the sum of its slots in account_counts, kept by triggers on accounts. */
+export async function countTenantAccounts(db: Db, tenantId: string): Promise<number> {
+  const row = await db
+    .selectFrom('account_counts')
+    .select(sql<string>`coalesce(sum(n), 0)::text`.as('n'))
+    .where('tenant_id', '=', tenantId)
+    .modifyEnd(prepared)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
 }
 
 /** Display names of the tenant's accounts with these ids, for manager.displayName: one primary-key query per answer or page. */

@@ -310,6 +310,22 @@ export interface GroupMembersTable {
   added_at: Timestamp;
 }
 
+/** The key RFC 9865 cursors are sealed with, shared by every replica (migration 2026-12-05-0100). */
+export interface ScimCursorKeyTable {
+  id: number;
+  /** 32 random bytes, base64. */
+  key: string;
+  created_at: Timestamp;
+}
+
+/** Each tenant's number of accounts, spread over slots and kept by triggers on accounts (migration 2026-12-05-0110). */
+export interface AccountCountsTable {
+  tenant_id: string;
+  slot: number;
+  /** bigint: pg answers it as text. */
+  n: ColumnType<string, never, never>;
+}
+
 export interface DB {
   tenants: TenantsTable;
   accounts: AccountsTable;
@@ -333,6 +349,8 @@ export interface DB {
   groups: GroupsTable;
   group_members: GroupMembersTable;
   role_rules: RoleRulesTable;
+  scim_cursor_key: ScimCursorKeyTable;
+  account_counts: AccountCountsTable;
 }
 
 export type Tenant = Selectable<TenantsTable>;

@@ -40,6 +40,9 @@ export function random(seed: number): () => number {
   };
 }
 
+/** Cursor values no server issued (RFC 9865): garbage, huge, well-formed but unsealed, percent-escaped. */
+const CURSORS = ['garbage', 'A', 'A'.repeat(67), `AQ${'_-'.repeat(32)}A`, 'x'.repeat(100_000), '%00', '../../etc', "' or 1=1 --", 'AQAAAGlouqAAAgAGSGpJq-gAI6Zt4s5jQN-b_c6SMY4sum1QMJ5aoTI1kEE6yCPLF7Y'];
+
 const SQLI = [
   `userName eq "x' OR '1'='1"`,
   `userName eq "x\\" or 1=1 --"`,
@@ -277,11 +280,13 @@ export class FuzzGenerator {
         ]);
         const raw = this.chance(0.1);
         const q = raw ? filter.replace(/ /g, '%20').replace(/"/g, '%22') + this.pick(['%', '%zz', '%c3%28', '%ff%fe', '%00']) : enc(filter);
-        const extra = this.chance(0.3) ? `&${this.pick(['startIndex', 'count', 'sortBy', 'sortOrder', 'attributes', 'excludedAttributes'])}=${enc(String(this.pick(['-1', '0', 'abc', '1e309', '99999999999999999999', 'nosuch', 'userName,__proto__', '', '1.5', 'constructor'])))}` : '';
+        const extra = this.chance(0.3) ? `&${this.pick(['startIndex', 'count', 'sortBy', 'sortOrder', 'attributes', 'excludedAttributes', 'cursor'])}=${enc(String(this.pick(['-1', '0', 'abc', '1e309', '99999999999999999999', 'nosuch', 'userName,__proto__', '', '1.5', 'constructor', ...CURSORS])))}` : '';
+        // RFC 9865 cursors: made up, huge, of the right length but not sealed by this server, mixed with startIndex.
+        if (this.chance(0.15)) return { family: 'scim', kind: 'cursor', method: 'GET', target: `${base}/Users?cursor=${enc(this.pick(CURSORS))}${this.pick(['', '&count=2', '&startIndex=1', '&sortBy=userName', `&filter=${q}`])}`, headers: this.scim(), write: false };
         return { family: 'scim', kind: 'filter', method: 'GET', target: `${base}/Users?filter=${q}${extra}`, headers: this.scim(), write: false };
       }
       case 2:
-        return { family: 'scim', kind: 'search body', method: 'POST', target: `${base}/Users/.search`, headers: this.scim(), write: false, body: this.chance(0.5) ? this.breakJson({ filter: this.pick(SQLI) }) : Buffer.from(JSON.stringify({ filter: this.wrongValue(), startIndex: this.wrongValue(), count: this.wrongValue(), attributes: this.wrongValue() })) };
+        return { family: 'scim', kind: 'search body', method: 'POST', target: `${base}/Users/.search`, headers: this.scim(), write: false, body: this.chance(0.5) ? this.breakJson({ filter: this.pick(SQLI) }) : Buffer.from(JSON.stringify({ filter: this.wrongValue(), startIndex: this.wrongValue(), count: this.wrongValue(), attributes: this.wrongValue(), cursor: this.chance(0.5) ? this.wrongValue() : this.pick(CURSORS) })) };
       case 3:
       case 4:
         return { family: 'scim', kind: 'create', method: 'POST', target: `${base}/Users`, headers: this.scim(), write: true, body: this.chance(0.4) ? this.breakJson(this.hostileUser()) : Buffer.from(JSON.stringify(this.hostileUser())) };
@@ -497,7 +502,7 @@ export class FuzzGenerator {
       case 1:
       case 2: {
         // A SearchRequest body: filter, attributes (string or array), excludedAttributes, sortBy, sortOrder, startIndex, count.
-        const field = this.pick(['filter', 'attributes', 'attributes[]', 'excludedAttributes', 'excludedAttributes[]', 'sortBy', 'sortOrder', 'startIndex', 'count']);
+        const field = this.pick(['filter', 'attributes', 'attributes[]', 'excludedAttributes', 'excludedAttributes[]', 'sortBy', 'sortOrder', 'startIndex', 'count', 'cursor']);
         const body = this.longBody((t) => {
           const name = field.replace('[]', '');
           const value = field.endsWith('[]') ? t.split(',').slice(0, 70_000) : t;
@@ -506,7 +511,7 @@ export class FuzzGenerator {
         return { family: 'scim', kind: `long search ${field}`, method: 'POST', target: `${base}/Users/.search`, headers: this.scim(), write: false, body };
       }
       case 3: {
-        const param = this.pick(['filter', 'attributes', 'excludedAttributes', 'sortBy', 'sortOrder', 'startIndex', 'count']);
+        const param = this.pick(['filter', 'attributes', 'excludedAttributes', 'sortBy', 'sortOrder', 'startIndex', 'count', 'cursor']);
         const one = this.chance(0.3);
         const target = one ? `${base}/Users/${id}?${this.pick(['attributes', 'excludedAttributes'])}=${this.longQuery()}` : `${base}/Users?${param}=${this.longQuery()}`;
         return { family: 'scim', kind: `long query ${one ? 'attributes of one user' : param}`, method: 'GET', target, headers: this.scim(), write: false };
