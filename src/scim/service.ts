@@ -52,6 +52,14 @@ export interface UserPage {
   previousCursor?: string;
 }
 
+/** The rows of a page before rendering, with what the page says around them. */
+interface ListedRows {
+  rows: AccountWithGroups[];
+  total: number | undefined;
+  nextCursor?: string;
+  previousCursor?: string;
+}
+
 export interface UserResult {
   status: number;
   body: Record<string, unknown> | undefined;
@@ -158,11 +166,9 @@ export class ScimUserService {
       if (lookup !== undefined) target.userName = lookup;
       const where = filter ? compileFilter(filter) : undefined;
       const scope: CursorScope = { tenantId: call.tenantId, query: cursorQuery };
-      const page = codec
+      const page: ListedRows = codec
         ? await this.cursorPage(db, codec, scope, params, where)
-        : await listAccounts(db, call.tenantId, { where, sortBy: params.sortBy, descending: params.descending, offset: params.startIndex - 1, limit: params.count }).then(
-            ({ rows, total }): { rows: AccountWithGroups[]; total: number | undefined; nextCursor?: string; previousCursor?: string } => ({ rows, total }),
-          );
+        : await listAccounts(db, call.tenantId, { where, sortBy: params.sortBy, descending: params.descending, offset: params.startIndex - 1, limit: params.count });
       const { rows } = page;
       if (rows.length === 1 && rows[0]) Object.assign(target, targetOf(rows[0]));
       const managerNames = await this.managerNames(db, call.tenantId, rows);
@@ -188,7 +194,7 @@ export class ScimUserService {
     scope: CursorScope,
     params: ListParams,
     where: ReturnType<typeof compileFilter> | undefined,
-  ): Promise<{ rows: KeyedAccount[]; total: undefined; nextCursor?: string; previousCursor?: string }> {
+  ): Promise<ListedRows & { rows: KeyedAccount[] }> {
     const state = params.cursor ? codec.open(scope, params.cursor, params.count) : undefined;
     if (params.count === 0) return { rows: [], total: undefined };
     const backwards = state?.direction === 'previous';
@@ -206,7 +212,7 @@ export class ScimUserService {
     const last = rows[rows.length - 1];
     const mark = (direction: 'next' | 'previous', row: KeyedAccount) =>
       codec.seal(scope, { direction, count: params.count, position: { createdUs: BigInt(row.created_us), id: row.id } });
-    const page: { rows: KeyedAccount[]; total: undefined; nextCursor?: string; previousCursor?: string } = { rows, total: undefined };
+    const page: ListedRows & { rows: KeyedAccount[] } = { rows, total: undefined };
     // Forward: more rows follow when one extra came back; a page reached by a cursor has a page before it.
     // Backward: the page we came from follows; an extra row means more pages lie before.
     if (last && (backwards || more)) page.nextCursor = mark('next', last);
