@@ -12,7 +12,7 @@ export interface RevisionTree {
   rev: string;
   commit: string;
   dir: string;
-  /** Removes the worktree (and its registration in the repository). */
+  /** Removes the worktree (and its registration) if this run made it; one found in place is someone else's run's. */
   remove: () => void;
 }
 
@@ -21,7 +21,8 @@ const git = (cwd: string, ...args: string[]): string => execFileSync('git', args
 export function checkoutRevision(repoDir: string, rev: string, log: (line: string) => void): RevisionTree {
   const commit = git(repoDir, 'rev-parse', '--verify', `${rev}^{commit}`);
   const dir = `/tmp/bench-${commit.slice(0, 12)}`;
-  if (existsSync(dir)) {
+  const found = existsSync(dir);
+  if (found) {
     // A tree left by an earlier run (--keep or a crash): reuse it only if it still holds this exact commit.
     if (git(dir, 'rev-parse', 'HEAD') !== commit || git(dir, 'status', '--porcelain', '--untracked-files=no') !== '') {
       throw new Error(`${dir} exists but is not a clean checkout of ${commit}; remove it (git worktree remove --force ${dir})`);
@@ -48,7 +49,7 @@ export function checkoutRevision(repoDir: string, rev: string, log: (line: strin
     commit,
     dir,
     remove: () => {
-      git(repoDir, 'worktree', 'remove', '--force', dir);
+      if (!found) git(repoDir, 'worktree', 'remove', '--force', dir);
     },
   };
 }

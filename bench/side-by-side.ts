@@ -148,23 +148,17 @@ export async function runSideBySide(o: SideBySideOptions): Promise<void> {
         },
       },
     ];
-    const selected = workloads.filter((w) => !o.only || o.only.some((x) => w.name.toLowerCase().startsWith(x.toLowerCase())));
-    const summary: string[] = [];
-    for (const w of selected) {
-      const runs = sides.filter((s) => !w.needsCursor || s.cursor);
-      if (runs.length === 0) {
-        out(`${w.name}: skipped, no side advertises cursor paging`);
-        continue;
-      }
+    /** Warm-up, then the rounds, each side alone in turn; answers the summary table's row. */
+    const runWorkload = async (w: Workload, runs: Side[]): Promise<string[]> => {
       const totals = new Map<SideName, Totals>(runs.map((s) => [s.name, { requests: 0, seconds: 0, appMs: 0, pgMs: 0, allPgMs: 0, non2xx: 0, errors: 0 }]));
       const rps = new Map<SideName, number[]>(runs.map((s) => [s.name, []]));
+      const cpu = new Map<SideName, number[]>(runs.map((s) => [s.name, []]));
       const requestFor = async (side: Side): Promise<() => Request> => {
         if (w.prepare) return w.prepare(side);
         const make = w.request;
         if (!make) throw new Error(`workload ${w.name} has no request`);
         return () => make(side);
       };
-      for (const side of runs) await load(portOf(side), await requestFor(side), WARM_UP_SECONDS, o.connections);
       for (let round = 0; round < o.rounds; round++) {
         // Each round flips the order (old new, new old, …), so drift over the run falls on both sides alike.
         const order = round % 2 === 0 ? runs : [...runs].reverse();
@@ -172,6 +166,9 @@ export async function runSideBySide(o: SideBySideOptions): Promise<void> {
           const request = await requestFor(side);
           const t = totals.get(side.name);
           if (!t) continue;
+          // A warm-up before every measured run, not once: a side idle while the other ran may have let its pool's
+          // connections go (pg closes them after 10 s idle), and reopening them is not what is measured.
+          await load(portOf(side), request, WARM_UP_SECONDS, o.connections);
           const m = await measured(control, side, () => load(portOf(side), request, o.duration, o.connections));
           t.requests += m.requests;
           t.seconds += o.duration;
@@ -181,13 +178,29 @@ export async function runSideBySide(o: SideBySideOptions): Promise<void> {
           t.non2xx += m.non2xx;
           t.errors += m.errors;
           rps.get(side.name)?.push(m.requests / o.duration);
+          cpu.get(side.name)?.push(m.requests > 0 ? ((m.appMs + m.pgMs) * 1000) / m.requests : Number.NaN);
         }
       }
-      summary.push(...report(w.name, runs, totals, rps));
+      return report(w.name, runs, totals, rps, cpu);
+    };
+    const selected = workloads.filter((w) => !o.only || o.only.some((x) => w.name.toLowerCase().startsWith(x.toLowerCase())));
+    const summary: string[] = [];
+    for (const w of selected) {
+      const runs = sides.filter((s) => !w.needsCursor || s.cursor);
+      if (runs.length === 0) {
+        out(`${w.name}: skipped, no side advertises cursor paging`);
+        continue;
+      }
+      try {
+        summary.push(...(await runWorkload(w, runs)));
+      } catch (err) {
+        // One workload a side cannot serve (a cursor walk refused, say) must not cost the others' figures.
+        out(`${w.name}: FAILED, left out: ${err instanceof Error ? err.message : String(err)}`);
+      }
     }
-    out(`\n${o.users} users, ${o.connections} connections, pool ${o.pool}, ${o.rounds} rounds of ${o.duration} s per side after a ${WARM_UP_SECONDS} s warm-up; old = ${sides[0]?.label}, new = ${sides[1]?.label}`);
+    out(`\n${o.users} users, ${o.connections} connections, pool ${o.pool}, ${o.rounds} rounds of ${o.duration} s per side, each after a ${WARM_UP_SECONDS} s warm-up; old = ${sides[0]?.label}, new = ${sides[1]?.label}`);
     out('CPU per request = service process + its own PostgreSQL backends (by application_name), from /proc; all-PG = every postgres process on the machine (other sessions included).');
-    out('| workload | old req/s | new req/s | new/old req/s (median of rounds) | old CPU µs/req (app + PG) | new CPU µs/req (app + PG) | new/old CPU | old/new all-PG µs/req |');
+    out('| workload | old req/s | new req/s | new/old req/s (median of rounds) | old CPU µs/req (app + PG) | new CPU µs/req (app + PG) | new/old CPU (median of rounds) | old/new all-PG µs/req |');
     out('|---|---|---|---|---|---|---|---|');
     for (const line of summary) out(line);
     for (const side of sides) {
@@ -223,7 +236,8 @@ function portOf(side: Side): number {
   return side.server.port;
 }
 
-function report(name: string, runs: Side[], totals: Map<SideName, Totals>, rps: Map<SideName, number[]>): string[] {
+/** A row of the summary table; ratios are over all rounds, with the median of the per-round ratios beside them. */
+function report(name: string, runs: Side[], totals: Map<SideName, Totals>, rps: Map<SideName, number[]>, cpu: Map<SideName, number[]>): string[] {
   const per = (n: SideName) => {
     const t = totals.get(n);
     if (!t || t.requests === 0) return undefined;
@@ -236,18 +250,23 @@ function report(name: string, runs: Side[], totals: Map<SideName, Totals>, rps: 
     const p = per(side.name);
     const t = totals.get(side.name);
     const perRound = (rps.get(side.name) ?? []).map((r) => r.toFixed(0)).join(', ');
-    out(`${name} ${side.name}: rounds ${perRound} req/s; ${p ? `CPU app ${p.app.toFixed(0)} µs + PG ${p.pg.toFixed(0)} µs per request` : 'no requests'}` +
+    const cpuRounds = (cpu.get(side.name) ?? []).map((r) => r.toFixed(0)).join(', ');
+    out(`${name} ${side.name}: rounds ${perRound} req/s, ${cpuRounds} µs CPU/req; ${p ? `CPU app ${p.app.toFixed(0)} µs + PG ${p.pg.toFixed(0)} µs per request` : 'no requests'}` +
       `${t && (t.non2xx || t.errors) ? `; NON-2XX ${t.non2xx} ERRORS ${t.errors}: figures not comparable` : ''}`);
   }
   const cell = (p: ReturnType<typeof per>, f: (x: NonNullable<ReturnType<typeof per>>) => string) => (p ? f(p) : '–');
   let rpsRatio = '–';
   let cpuRatio = '–';
   if (old && neu) {
-    const o = rps.get('old') ?? [];
-    const ratios = (rps.get('new') ?? []).map((r, i) => r / (o[i] ?? Number.NaN));
+    const perRound = (m: Map<SideName, number[]>) => {
+      const o = m.get('old') ?? [];
+      return (m.get('new') ?? []).map((r, i) => r / (o[i] ?? Number.NaN));
+    };
+    const ratios = perRound(rps);
+    const cpuRatios = perRound(cpu);
     rpsRatio = `${(neu.rps / old.rps).toFixed(2)} (${median(ratios).toFixed(2)})`;
-    cpuRatio = ((neu.app + neu.pg) / (old.app + old.pg)).toFixed(2);
-    out(`${name}: new/old req/s per round ${ratios.map((r) => r.toFixed(2)).join(', ')}`);
+    cpuRatio = `${((neu.app + neu.pg) / (old.app + old.pg)).toFixed(2)} (${median(cpuRatios).toFixed(2)})`;
+    out(`${name}: new/old per round: req/s ${ratios.map((r) => r.toFixed(2)).join(', ')}; CPU/req ${cpuRatios.map((r) => r.toFixed(2)).join(', ')}`);
   }
   lines.push(
     `| ${name} | ${cell(old, (p) => p.rps.toFixed(0))} | ${cell(neu, (p) => p.rps.toFixed(0))} | ${rpsRatio} | ` +
