@@ -1,4 +1,5 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
+import { fanOut } from './distribution.js';
 import type { AssetChangeKind, AssetChangeRow, DB } from './tables.js';
 
 type Db = Kysely<DB> | Transaction<DB>;
@@ -77,6 +78,6 @@ export async function purgeAssetChangesBatch(db: Db, cutoff: Date, batchSize: nu
       ))
       returning tenant_id
     )
-    select tenant_id, count(*)::int as deleted from gone group by tenant_id`.execute(db);
+    select tenant_id, count(*)::int as deleted from gone group by tenant_id${fanOut('retention-purge')}`.execute(db);
   return result.rows.map((r) => ({ tenantId: r.tenant_id, deleted: Number(r.deleted) }));
 }

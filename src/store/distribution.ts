@@ -83,7 +83,20 @@ export interface FanOutQuery {
   cost: string;
 }
 
-export const FAN_OUT_QUERIES: readonly FanOutQuery[] = [];
+export const FAN_OUT_QUERIES: readonly FanOutQuery[] = [
+  {
+    id: 'service-wide-log-read',
+    where: 'store/provisioning-log-queries.ts: a log page, export, summary or entry by id read by a service-wide admin (admin API without ?tenant=, console, CLI)',
+    why: 'an operator looks across every tenant at once; each tenant is read through its own (tenant_id, occurred_at) index and the pages are merged',
+    cost: 'one task per shard in parallel, each walking its tenants; the coordinator merges N small pages. Operator reads only, never on the SCIM path',
+  },
+  {
+    id: 'retention-purge',
+    where: 'store/provisioning-log-queries.ts, store/asset-changes.ts, store/account-former-names.ts: the daily purge past RETENTION_DAYS (scheduler, CLI)',
+    why: 'retention is one cutoff for the whole service; deleting in batches of every tenant\'s oldest rows keeps each statement short',
+    cost: 'once a day: every batch is one task per shard in parallel, so shards × batches small deletes. On Citus the batch must select its rows by (tenant_id, id) rather than ctid, which is per shard (see below)',
+  },
+];
 
 const FAN_OUT_PREFIX = '/* fan-out: ';
 

@@ -1,4 +1,5 @@
 import { sql, type CompiledQuery, type Kysely, type RawBuilder, type SelectQueryBuilder, type Transaction } from 'kysely';
+import { fanOut } from './distribution.js';
 import type { DB, ProvisioningLogRow } from './tables.js';
 
 type Db = Kysely<DB> | Transaction<DB>;
@@ -137,15 +138,18 @@ export function logPageQuery(
   const perTenant = ordered.where(sql<boolean>`provisioning_log.tenant_id = t.id`);
   return sql<LogRow>`
     select e.* from tenants as t cross join lateral (${perTenant}) as e
-    order by e.occurred_at ${sql.raw(order)}, e.id::bigint ${sql.raw(order)} limit ${page.limit}`.compile(db);
+    order by e.occurred_at ${sql.raw(order)}, e.id::bigint ${sql.raw(order)} limit ${page.limit}${fanOut('service-wide-log-read')}`.compile(db);
 }
 
 /** Every tenant's key, for the service-wide reads: each then walks that tenant's own index. */
 const everyTenant = sql<boolean>`tenant_id = any(array(select id from tenants))`;
 
 export async function findLogEntryById(db: Db, tenantId: string | undefined, id: string): Promise<LogRow | undefined> {
-  const query = tenantId === undefined ? scoped(db, undefined).where(everyTenant) : scoped(db, tenantId);
-  return query.where('id', '=', sql<string>`${id}::bigint`).executeTakeFirst() as Promise<LogRow | undefined>;
+  if (tenantId === undefined) {
+    const any = scoped(db, undefined).where(everyTenant).where('id', '=', sql<string>`${id}::bigint`);
+    return any.modifyEnd(fanOut('service-wide-log-read')).executeTakeFirst() as Promise<LogRow | undefined>;
+  }
+  return scoped(db, tenantId).where('id', '=', sql<string>`${id}::bigint`).executeTakeFirst() as Promise<LogRow | undefined>;
 }
 
 export interface SummaryRow {
@@ -164,7 +168,7 @@ export async function summarizeLog(db: Db, tenantId: string | undefined, from: D
     .select([hour.as('hour'), 'operation', 'outcome', sql<string>`count(*)::int`.as('count')])
     .where('occurred_at', '>=', from)
     .where('occurred_at', '<', to);
-  query = tenantId === undefined ? query.where(everyTenant) : query.where('tenant_id', '=', tenantId);
+  query = tenantId === undefined ? query.where(everyTenant).modifyEnd(fanOut('service-wide-log-read')) : query.where('tenant_id', '=', tenantId);
   const rows = await query.groupBy([sql`1`, 'operation', 'outcome']).orderBy(sql`1`).orderBy('operation').orderBy('outcome').execute();
   return rows.map((r) => ({ hour: r.hour, operation: r.operation, outcome: r.outcome, count: Number(r.count) }));
 }
@@ -187,6 +191,6 @@ export async function purgeLogBatch(db: Db, cutoff: Date, batchSize: number): Pr
       ))
       returning tenant_id
     )
-    select tenant_id, count(*)::int as deleted from gone group by tenant_id`.execute(db);
+    select tenant_id, count(*)::int as deleted from gone group by tenant_id${fanOut('retention-purge')}`.execute(db);
   return result.rows.map((r) => ({ tenantId: r.tenant_id, deleted: Number(r.deleted) }));
 }
