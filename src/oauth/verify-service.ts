@@ -88,12 +88,13 @@ export class CredentialVerifier {
   }
 
   private async clientIsActive(clientId: string, tenantId: string, now: number): Promise<boolean> {
-    const known = this.clientStatus.get(clientId);
+    const key = `${tenantId}:${clientId}`;
+    const known = this.clientStatus.get(key);
     if (known && now - known.checkedAt < this.recheckMs) return known.active;
     // The token names its tenant (signed by us), so the re-read is keyed by (tenant_id, client_id) at once.
     const status = await findClientStatus(this.deps.db, tenantId, clientId);
     const active = status !== undefined && status.status === 'active' && status.tenantStatus === 'active';
-    this.clientStatus.set(clientId, { active, checkedAt: now });
+    this.clientStatus.set(key, { active, checkedAt: now });
     return active;
   }
 
