@@ -41,6 +41,10 @@ export const TABLE_PLACEMENTS: readonly ClassifiedTable[] = [
   ),
   reference('admin_tokens', 'service-wide admins have no tenant (tenant_id null); looked up by token digest before any tenant is known'),
   reference('signing_keys', 'one service-wide key set, read to sign and verify every access token'),
+  reference(
+    'credential_tenants',
+    "maps each client id and secret-token digest to its tenant, read before the tenant is known (token requests, secret-token bearers); its primary key keeps those keys unique across tenants, which the distributed credential tables cannot",
+  ),
   distributed('accounts'),
   distributed('account_former_names'),
   distributed('provisioning_log', 'its bigint identity becomes a per-shard sequence; the cursor orders by (occurred_at, id) within a tenant'),
