@@ -41,7 +41,7 @@ export async function insertGroup(db: Db, tenantId: string, id: string, values: 
 }
 
 export async function findGroupById(db: Db, tenantId: string, id: string): Promise<GroupRecord | undefined> {
-  return db.selectFrom('groups').select(RECORD_COLUMNS).where('id', '=', id).modifyEnd(prepared).executeTakeFirst();
+  return db.selectFrom('groups').select(RECORD_COLUMNS).where('tenant_id', '=', tenantId).where('id', '=', id).modifyEnd(prepared).executeTakeFirst();
 }
 
 /** Locks the group's row until the transaction ends, so concurrent PATCHes of one group apply one after another. */
