@@ -96,9 +96,9 @@ export const FAN_OUT_QUERIES: readonly FanOutQuery[] = [
   },
   {
     id: 'retention-purge',
-    where: 'store/provisioning-log-queries.ts, store/asset-changes.ts, store/account-former-names.ts: the daily purge past RETENTION_DAYS (scheduler, CLI)',
-    why: 'retention is one cutoff for the whole service; deleting in batches of every tenant\'s oldest rows keeps each statement short',
-    cost: 'once a day: every batch is one task per shard in parallel, so shards × batches small deletes. On Citus the batch must select its rows by (tenant_id, id) rather than ctid, which is per shard (see below)',
+    where: 'store/account-former-names.ts: the daily purge past RETENTION_DAYS drops former user names (scheduler, CLI)',
+    why: 'retention is one cutoff for the whole service, and former names are few and small; the provisioning log and asset changes are purged tenant by tenant instead, each statement pinned',
+    cost: 'once a day, one DELETE that runs as one task per shard in parallel',
   },
 ];
 

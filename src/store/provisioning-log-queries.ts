@@ -174,23 +174,39 @@ export async function summarizeLog(db: Db, tenantId: string | undefined, from: D
 }
 
 /**
- * Deletes at most `batchSize` entries older than `cutoff` in one short statement, by ctid so PostgreSQL goes
- * straight to the rows the index found (each tenant's oldest, through its time index); returns how many went
- * per tenant. Callers loop until a batch comes back short, so no statement holds many row locks or runs long.
+ * Deletes at most `batchSize` rows of `table` older than `cutoff`, tenant by tenant, each statement pinned to
+ * one tenant (`tenant_id = $1`, through its (tenant_id, occurred_at) index) so it runs on that tenant's shard
+ * alone under Citus (issue 18; a ctid picked across tenants means nothing there). Returns how many went per
+ * tenant. Callers loop until a batch comes back short, so no statement holds many row locks or runs long.
  */
-export async function purgeLogBatch(db: Db, cutoff: Date, batchSize: number): Promise<Array<{ tenantId: string; deleted: number }>> {
-  const result = await sql<{ tenant_id: string; deleted: string | number }>`
-    with gone as (
-      delete from provisioning_log
-      where ctid = any(array(
-        select old.ctid from tenants as t cross join lateral (
-          select ctid, occurred_at from provisioning_log
-          where tenant_id = t.id and occurred_at < ${cutoff} order by occurred_at limit ${batchSize}
-        ) as old
-        order by old.occurred_at limit ${batchSize}
-      ))
-      returning tenant_id
-    )
-    select tenant_id, count(*)::int as deleted from gone group by tenant_id${fanOut('retention-purge')}`.execute(db);
-  return result.rows.map((r) => ({ tenantId: r.tenant_id, deleted: Number(r.deleted) }));
+export async function purgeOldestPerTenant(
+  db: Db,
+  table: 'provisioning_log' | 'asset_changes',
+  cutoff: Date,
+  batchSize: number,
+): Promise<Array<{ tenantId: string; deleted: number }>> {
+  const counts: Array<{ tenantId: string; deleted: number }> = [];
+  let left = batchSize;
+  const tenants = await db.selectFrom('tenants').select('id').orderBy('id').execute();
+  for (const { id: tenantId } of tenants) {
+    if (left <= 0) break;
+    const result = await sql<{ deleted: string | number }>`
+      with gone as (
+        delete from ${sql.table(table)}
+        where tenant_id = ${tenantId} and id = any(array(
+          select id from ${sql.table(table)} where tenant_id = ${tenantId} and occurred_at < ${cutoff} order by occurred_at limit ${left}
+        ))
+        returning 1
+      )
+      select count(*)::int as deleted from gone`.execute(db);
+    const deleted = Number(result.rows[0]?.deleted ?? 0);
+    if (deleted > 0) counts.push({ tenantId, deleted });
+    left -= deleted;
+  }
+  return counts;
+}
+
+/** The provisioning log's batch of the retention purge (purgeOldestPerTenant). */
+export function purgeLogBatch(db: Db, cutoff: Date, batchSize: number): Promise<Array<{ tenantId: string; deleted: number }>> {
+  return purgeOldestPerTenant(db, 'provisioning_log', cutoff, batchSize);
 }
