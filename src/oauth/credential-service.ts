@@ -1,10 +1,10 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.js';
+import { findCredentialTenant } from '../store/credential-tenants.js';
 import {
   expireClientSecrets,
   findClient,
-  findClientStatus,
   insertClient,
   insertClientSecret,
   insertSecretToken,
@@ -74,16 +74,17 @@ export async function tenantClients(deps: CredentialDeps, tenantId: string): Pro
 
 /** Which tenant a client belongs to, for commands given only a client id. */
 export async function clientTenant(deps: CredentialDeps, clientId: string): Promise<string> {
-  const status = await findClientStatus(deps.db, clientId);
-  if (!status) throw new CredentialError(`no client "${clientId}" (see \`client list --tenant …\`)`);
-  return status.tenantId;
+  const tenantId = await findCredentialTenant(deps.db, 'oauth-client', clientId);
+  if (tenantId === undefined) throw new CredentialError(`no client "${clientId}" (see \`client list --tenant …\`)`);
+  return tenantId;
 }
 
 /** A long-lived secret token (Entra's "Secret Token" field); returned once, stored as a digest. */
 export async function createSecretToken(deps: CredentialDeps, tenantId: string): Promise<{ id: string; token: string }> {
   const token = generateSecret(SECRET_TOKEN_PREFIX);
   const id = randomUUID();
-  await insertSecretToken(deps.db, { tenantId, id, tokenHash: hashSecret(token, 'secret-token'), createdAt: deps.clock.now() });
+  const tokenHash = hashSecret(token, 'secret-token');
+  await deps.db.transaction().execute((trx) => insertSecretToken(trx, { tenantId, id, tokenHash, createdAt: deps.clock.now() }));
   return { id, token };
 }
 

@@ -8,6 +8,7 @@ import { findClientForAuth, touchClient } from '../store/credentials.js';
 import type { DB } from '../store/tables.js';
 import { signAccessToken } from './access-token.js';
 import { grantedScope, type ClientCredentials } from './client-auth.js';
+import { CredentialTenants } from './credential-tenant-service.js';
 import { BASIC_CHALLENGE, OAuthError } from './errors.js';
 import type { SigningKeyRing } from './key-service.js';
 import { secretMatches } from './secrets.js';
@@ -31,10 +32,14 @@ export interface TokenResponse {
 
 /** Issues access tokens for the client-credentials grant (RFC 6749 §4.4). */
 export class TokenService {
+  private readonly tenants: CredentialTenants;
+
   constructor(
     private readonly deps: TokenServiceDeps,
     private readonly keys: SigningKeyRing,
-  ) {}
+  ) {
+    this.tenants = new CredentialTenants(deps);
+  }
 
   /** Authenticates the client first, then grants the scope (invalid_scope), then signs. */
   async issue(
@@ -43,7 +48,8 @@ export class TokenService {
     where: { issuer: string; audience: string },
   ): Promise<TokenResponse> {
     const now = this.deps.clock.now();
-    const found = await findClientForAuth(this.deps.db, credentials.clientId, now);
+    const tenant = await this.tenants.tenantOf('oauth-client', credentials.clientId);
+    const found = tenant === undefined ? undefined : await findClientForAuth(this.deps.db, tenant, credentials.clientId, now);
     // Every check runs, so an unknown client, a revoked one and a wrong secret cost the same and read the same.
     let matched = false;
     for (const hash of found?.secretHashes ?? []) matched = secretMatches(credentials.clientSecret, hash, 'client-secret') || matched;

@@ -6,6 +6,7 @@ import { findClientStatus, findSecretTokenByHash, touchSecretToken } from '../st
 import type { DB } from '../store/tables.js';
 import { CLOCK_TOLERANCE_SECONDS, InvalidAccessToken, verifyAccessToken } from './access-token.js';
 import { BoundedCache } from './bounded-cache.js';
+import { CredentialTenants } from './credential-tenant-service.js';
 import type { SigningKeyRing } from './key-service.js';
 import { hashSecret } from './secrets.js';
 
@@ -31,6 +32,7 @@ interface CachedAccessToken {
 
 interface CachedSecretToken {
   tokenHash: string;
+  tenantId: string;
   tokenId: string;
   principal: ScimPrincipal | null;
   checkedAt: number;
@@ -46,11 +48,14 @@ export class CredentialVerifier {
   private readonly accessTokens = new BoundedCache<string, CachedAccessToken>(CACHE_ENTRIES);
   private readonly secretTokens = new BoundedCache<string, CachedSecretToken>(CACHE_ENTRIES);
   private readonly clientStatus = new BoundedCache<string, { active: boolean; checkedAt: number }>(CACHE_ENTRIES);
+  private readonly tenants: CredentialTenants;
 
   constructor(
     private readonly deps: VerifierDeps,
     private readonly keys: SigningKeyRing,
-  ) {}
+  ) {
+    this.tenants = new CredentialTenants(deps);
+  }
 
   /** Throws InvalidAccessToken with a message safe to show the caller. */
   async verify(token: string, expect: { issuer: string; audience: string }): Promise<ScimPrincipal> {
@@ -83,11 +88,13 @@ export class CredentialVerifier {
   }
 
   private async clientIsActive(clientId: string, tenantId: string, now: number): Promise<boolean> {
-    const known = this.clientStatus.get(clientId);
+    const key = `${tenantId}:${clientId}`;
+    const known = this.clientStatus.get(key);
     if (known && now - known.checkedAt < this.recheckMs) return known.active;
-    const status = await findClientStatus(this.deps.db, clientId);
-    const active = status !== undefined && status.status === 'active' && status.tenantStatus === 'active' && status.tenantId === tenantId;
-    this.clientStatus.set(clientId, { active, checkedAt: now });
+    // The token names its tenant (signed by us), so the re-read is keyed by (tenant_id, client_id) at once.
+    const status = await findClientStatus(this.deps.db, tenantId, clientId);
+    const active = status !== undefined && status.status === 'active' && status.tenantStatus === 'active';
+    this.clientStatus.set(key, { active, checkedAt: now });
     return active;
   }
 
@@ -97,7 +104,8 @@ export class CredentialVerifier {
     if (!cached || now - cached.checkedAt >= this.recheckMs) {
       // Looked up by its digest: an index match on a SHA-256 of 256 random bits reveals nothing usable.
       const tokenHash = cached?.tokenHash ?? hashSecret(token, 'secret-token');
-      const row = await findSecretTokenByHash(this.deps.db, tokenHash);
+      const tenantId = cached?.tenantId ?? (await this.tenants.tenantOf('secret-token', tokenHash));
+      const row = tenantId === undefined ? undefined : await findSecretTokenByHash(this.deps.db, tenantId, tokenHash);
       if (!row) {
         this.secretTokens.delete(token);
         throw new InvalidAccessToken('the secret token is not known');
@@ -105,6 +113,7 @@ export class CredentialVerifier {
       const usable = row.revoked_at === null && row.tenant_status === 'active';
       cached = {
         tokenHash,
+        tenantId: row.tenant_id,
         tokenId: row.id,
         principal: usable ? { kind: 'scim', tenantId: row.tenant_id, clientId: `secret-token:${row.id}`, credential: 'secret-token' } : null,
         checkedAt: now,

@@ -1,4 +1,5 @@
 import type { Kysely, Transaction } from 'kysely';
+import { fanOut } from './distribution.js';
 import { prepared } from './prepared-statements.js';
 import type { DB } from './tables.js';
 
@@ -23,6 +24,6 @@ export async function recordFormerNames(
 
 /** Former names dropped before `cutoff`: every entry that carried them is older, so the purge took those. */
 export async function purgeFormerNames(db: Kysely<DB>, cutoff: Date): Promise<number> {
-  const result = await db.deleteFrom('account_former_names').where('until', '<', cutoff).executeTakeFirst();
+  const result = await db.deleteFrom('account_former_names').where('until', '<', cutoff).modifyEnd(fanOut('retention-purge')).executeTakeFirst();
   return Number(result.numDeletedRows);
 }

@@ -1,4 +1,5 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
+import { purgeOldestPerTenant } from './provisioning-log-queries.js';
 import type { AssetChangeKind, AssetChangeRow, DB } from './tables.js';
 
 type Db = Kysely<DB> | Transaction<DB>;
@@ -60,23 +61,7 @@ export async function findAssetChanges(db: Db, tenantId: string, assetId: string
   return q.orderBy('ch.id', 'desc').limit(page.limit).execute();
 }
 
-/**
- * Deletes at most `batchSize` change records older than `cutoff` in one short statement, each tenant's oldest
- * first, exactly as purgeLogBatch does for the provisioning log; returns how many went per tenant.
- */
-export async function purgeAssetChangesBatch(db: Db, cutoff: Date, batchSize: number): Promise<Array<{ tenantId: string; deleted: number }>> {
-  const result = await sql<{ tenant_id: string; deleted: string | number }>`
-    with gone as (
-      delete from asset_changes
-      where ctid = any(array(
-        select old.ctid from tenants as t cross join lateral (
-          select ctid, occurred_at from asset_changes
-          where tenant_id = t.id and occurred_at < ${cutoff} order by occurred_at limit ${batchSize}
-        ) as old
-        order by old.occurred_at limit ${batchSize}
-      ))
-      returning tenant_id
-    )
-    select tenant_id, count(*)::int as deleted from gone group by tenant_id`.execute(db);
-  return result.rows.map((r) => ({ tenantId: r.tenant_id, deleted: Number(r.deleted) }));
+/** Change records' batch of the retention purge: tenant by tenant, as the provisioning log's (purgeOldestPerTenant). */
+export function purgeAssetChangesBatch(db: Db, cutoff: Date, batchSize: number): Promise<Array<{ tenantId: string; deleted: number }>> {
+  return purgeOldestPerTenant(db, 'asset_changes', cutoff, batchSize);
 }

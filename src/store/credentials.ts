@@ -1,4 +1,5 @@
 import type { Kysely, Transaction } from 'kysely';
+import { insertCredentialTenant } from './credential-tenants.js';
 import type { DB, OAuthClient, SecretToken } from './tables.js';
 
 type Db = Kysely<DB> | Transaction<DB>;
@@ -17,8 +18,10 @@ export interface CredentialStatus {
   tenantStatus: 'active' | 'disabled';
 }
 
-export async function insertClient(db: Db, row: { tenantId: string; clientId: string; createdAt: Date }): Promise<OAuthClient> {
-  return db
+/** The client and its entry in credential_tenants, in the caller's transaction: one without the other is unusable. */
+export async function insertClient(trx: Transaction<DB>, row: { tenantId: string; clientId: string; createdAt: Date }): Promise<OAuthClient> {
+  await insertCredentialTenant(trx, { kind: 'oauth-client', key: row.clientId, tenantId: row.tenantId });
+  return trx
     .insertInto('oauth_clients')
     .values({ tenant_id: row.tenantId, client_id: row.clientId, created_at: row.createdAt })
     .returningAll()
@@ -46,13 +49,14 @@ export async function expireClientSecrets(db: Db, tenantId: string, clientId: st
     .execute();
 }
 
-/** Looks a client up by id alone (the caller does not know its tenant yet); secrets still valid at `now`. */
-export async function findClientForAuth(db: Db, clientId: string, now: Date): Promise<ClientForAuth | undefined> {
+/** The client with its tenant's status and the secrets still valid at `now` (tenant from credential_tenants). */
+export async function findClientForAuth(db: Db, tenantId: string, clientId: string, now: Date): Promise<ClientForAuth | undefined> {
   const row = await db
     .selectFrom('oauth_clients')
     .innerJoin('tenants', 'tenants.id', 'oauth_clients.tenant_id')
     .selectAll('oauth_clients')
     .select('tenants.status as tenant_status')
+    .where('oauth_clients.tenant_id', '=', tenantId)
     .where('oauth_clients.client_id', '=', clientId)
     .executeTakeFirst();
   if (!row) return undefined;
@@ -67,11 +71,12 @@ export async function findClientForAuth(db: Db, clientId: string, now: Date): Pr
   return { client, tenantStatus: tenant_status, secretHashes: secrets.map((s) => s.secret_hash) };
 }
 
-export async function findClientStatus(db: Db, clientId: string): Promise<CredentialStatus | undefined> {
+export async function findClientStatus(db: Db, tenantId: string, clientId: string): Promise<CredentialStatus | undefined> {
   const row = await db
     .selectFrom('oauth_clients')
     .innerJoin('tenants', 'tenants.id', 'oauth_clients.tenant_id')
     .select(['oauth_clients.tenant_id', 'oauth_clients.status', 'tenants.status as tenant_status'])
+    .where('oauth_clients.tenant_id', '=', tenantId)
     .where('oauth_clients.client_id', '=', clientId)
     .executeTakeFirst();
   return row && { tenantId: row.tenant_id, status: row.status, tenantStatus: row.tenant_status };
@@ -100,16 +105,22 @@ export async function touchClient(db: Db, tenantId: string, clientId: string, at
   await db.updateTable('oauth_clients').set({ last_used_at: at }).where('tenant_id', '=', tenantId).where('client_id', '=', clientId).execute();
 }
 
-export async function insertSecretToken(db: Db, row: { tenantId: string; id: string; tokenHash: string; createdAt: Date }): Promise<void> {
-  await db
+/** The token and its entry in credential_tenants (keyed by the digest), in the caller's transaction. */
+export async function insertSecretToken(
+  trx: Transaction<DB>,
+  row: { tenantId: string; id: string; tokenHash: string; createdAt: Date },
+): Promise<void> {
+  await insertCredentialTenant(trx, { kind: 'secret-token', key: row.tokenHash, tenantId: row.tenantId });
+  await trx
     .insertInto('secret_tokens')
     .values({ tenant_id: row.tenantId, id: row.id, token_hash: row.tokenHash, created_at: row.createdAt })
     .execute();
 }
 
-/** The token whose digest this is, with its tenant's status: the digest is the only thing we can look it up by. */
+/** The tenant's token whose digest this is, with its tenant's status (tenant from credential_tenants). */
 export async function findSecretTokenByHash(
   db: Db,
+  tenantId: string,
   tokenHash: string,
 ): Promise<(SecretToken & { tenant_status: 'active' | 'disabled' }) | undefined> {
   return db
@@ -117,6 +128,7 @@ export async function findSecretTokenByHash(
     .innerJoin('tenants', 'tenants.id', 'secret_tokens.tenant_id')
     .selectAll('secret_tokens')
     .select('tenants.status as tenant_status')
+    .where('secret_tokens.tenant_id', '=', tenantId)
     .where('secret_tokens.token_hash', '=', tokenHash)
     .executeTakeFirst();
 }

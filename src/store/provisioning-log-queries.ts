@@ -1,4 +1,5 @@
 import { sql, type CompiledQuery, type Kysely, type RawBuilder, type SelectQueryBuilder, type Transaction } from 'kysely';
+import { fanOut } from './distribution.js';
 import type { DB, ProvisioningLogRow } from './tables.js';
 
 type Db = Kysely<DB> | Transaction<DB>;
@@ -137,15 +138,18 @@ export function logPageQuery(
   const perTenant = ordered.where(sql<boolean>`provisioning_log.tenant_id = t.id`);
   return sql<LogRow>`
     select e.* from tenants as t cross join lateral (${perTenant}) as e
-    order by e.occurred_at ${sql.raw(order)}, e.id::bigint ${sql.raw(order)} limit ${page.limit}`.compile(db);
+    order by e.occurred_at ${sql.raw(order)}, e.id::bigint ${sql.raw(order)} limit ${page.limit}${fanOut('service-wide-log-read')}`.compile(db);
 }
 
 /** Every tenant's key, for the service-wide reads: each then walks that tenant's own index. */
 const everyTenant = sql<boolean>`tenant_id = any(array(select id from tenants))`;
 
 export async function findLogEntryById(db: Db, tenantId: string | undefined, id: string): Promise<LogRow | undefined> {
-  const query = tenantId === undefined ? scoped(db, undefined).where(everyTenant) : scoped(db, tenantId);
-  return query.where('id', '=', sql<string>`${id}::bigint`).executeTakeFirst() as Promise<LogRow | undefined>;
+  if (tenantId === undefined) {
+    const any = scoped(db, undefined).where(everyTenant).where('id', '=', sql<string>`${id}::bigint`);
+    return any.modifyEnd(fanOut('service-wide-log-read')).executeTakeFirst() as Promise<LogRow | undefined>;
+  }
+  return scoped(db, tenantId).where('id', '=', sql<string>`${id}::bigint`).executeTakeFirst() as Promise<LogRow | undefined>;
 }
 
 export interface SummaryRow {
@@ -164,29 +168,45 @@ export async function summarizeLog(db: Db, tenantId: string | undefined, from: D
     .select([hour.as('hour'), 'operation', 'outcome', sql<string>`count(*)::int`.as('count')])
     .where('occurred_at', '>=', from)
     .where('occurred_at', '<', to);
-  query = tenantId === undefined ? query.where(everyTenant) : query.where('tenant_id', '=', tenantId);
+  query = tenantId === undefined ? query.where(everyTenant).modifyEnd(fanOut('service-wide-log-read')) : query.where('tenant_id', '=', tenantId);
   const rows = await query.groupBy([sql`1`, 'operation', 'outcome']).orderBy(sql`1`).orderBy('operation').orderBy('outcome').execute();
   return rows.map((r) => ({ hour: r.hour, operation: r.operation, outcome: r.outcome, count: Number(r.count) }));
 }
 
 /**
- * Deletes at most `batchSize` entries older than `cutoff` in one short statement, by ctid so PostgreSQL goes
- * straight to the rows the index found (each tenant's oldest, through its time index); returns how many went
- * per tenant. Callers loop until a batch comes back short, so no statement holds many row locks or runs long.
+ * Deletes at most `batchSize` rows of `table` older than `cutoff`, tenant by tenant, each statement pinned to
+ * one tenant (`tenant_id = $1`, through its (tenant_id, occurred_at) index) so it runs on that tenant's shard
+ * alone under Citus (issue 18; a ctid picked across tenants means nothing there). Returns how many went per
+ * tenant. Callers loop until a batch comes back short, so no statement holds many row locks or runs long.
  */
-export async function purgeLogBatch(db: Db, cutoff: Date, batchSize: number): Promise<Array<{ tenantId: string; deleted: number }>> {
-  const result = await sql<{ tenant_id: string; deleted: string | number }>`
-    with gone as (
-      delete from provisioning_log
-      where ctid = any(array(
-        select old.ctid from tenants as t cross join lateral (
-          select ctid, occurred_at from provisioning_log
-          where tenant_id = t.id and occurred_at < ${cutoff} order by occurred_at limit ${batchSize}
-        ) as old
-        order by old.occurred_at limit ${batchSize}
-      ))
-      returning tenant_id
-    )
-    select tenant_id, count(*)::int as deleted from gone group by tenant_id`.execute(db);
-  return result.rows.map((r) => ({ tenantId: r.tenant_id, deleted: Number(r.deleted) }));
+export async function purgeOldestPerTenant(
+  db: Db,
+  table: 'provisioning_log' | 'asset_changes',
+  cutoff: Date,
+  batchSize: number,
+): Promise<Array<{ tenantId: string; deleted: number }>> {
+  const counts: Array<{ tenantId: string; deleted: number }> = [];
+  let left = batchSize;
+  const tenants = await db.selectFrom('tenants').select('id').orderBy('id').execute();
+  for (const { id: tenantId } of tenants) {
+    if (left <= 0) break;
+    const result = await sql<{ deleted: string | number }>`
+      with gone as (
+        delete from ${sql.table(table)}
+        where tenant_id = ${tenantId} and id = any(array(
+          select id from ${sql.table(table)} where tenant_id = ${tenantId} and occurred_at < ${cutoff} order by occurred_at limit ${left}
+        ))
+        returning 1
+      )
+      select count(*)::int as deleted from gone`.execute(db);
+    const deleted = Number(result.rows[0]?.deleted ?? 0);
+    if (deleted > 0) counts.push({ tenantId, deleted });
+    left -= deleted;
+  }
+  return counts;
+}
+
+/** The provisioning log's batch of the retention purge (purgeOldestPerTenant). */
+export function purgeLogBatch(db: Db, cutoff: Date, batchSize: number): Promise<Array<{ tenantId: string; deleted: number }>> {
+  return purgeOldestPerTenant(db, 'provisioning_log', cutoff, batchSize);
 }

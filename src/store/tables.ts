@@ -112,6 +112,16 @@ export interface SecretTokensTable {
   revoked_at: Timestamp | null;
 }
 
+/** Which tenant a credential belongs to, read before anything else (issue 18): a reference table under Citus. */
+export interface CredentialTenantsTable {
+  kind: CredentialKind;
+  /** An OAuth client's client_id, or a secret token's digest. */
+  credential_key: string;
+  tenant_id: string;
+}
+
+export type CredentialKind = 'oauth-client' | 'secret-token';
+
 export interface SigningKeysTable {
   kid: string;
   alg: string;
@@ -334,6 +344,7 @@ export interface DB {
   oauth_clients: OAuthClientsTable;
   oauth_client_secrets: OAuthClientSecretsTable;
   secret_tokens: SecretTokensTable;
+  credential_tenants: CredentialTenantsTable;
   signing_keys: SigningKeysTable;
   portal_clients: PortalClientsTable;
   assets: AssetsTable;

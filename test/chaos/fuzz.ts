@@ -165,6 +165,7 @@ const DOMAIN_TABLES: Array<[string, string]> = [
   ['oauth_clients', "to_jsonb(t) - 'last_used_at'"],
   ['oauth_client_secrets', 'to_jsonb(t)'],
   ['secret_tokens', "to_jsonb(t) - 'last_used_at'"],
+  ['credential_tenants', 'to_jsonb(t)'],
   ['admin_tokens', "to_jsonb(t) - 'last_used_at'"],
   ['signing_keys', 'to_jsonb(t)'],
   ['portal_clients', 'to_jsonb(t)'],

@@ -34,14 +34,18 @@ function asPostgres(args: string[]): void {
   if (res.status !== 0) throw new Error(`${args.join(' ')} failed: ${res.stderr || res.stdout}`);
 }
 
-export function startPrivatePostgres(port: number): PrivatePostgres {
+/** `settings`: extra server settings (`-c name=value`), e.g. shared_preload_libraries for pg_stat_statements. */
+export function startPrivatePostgres(port: number, settings: Record<string, string> = {}): PrivatePostgres {
   const dir = mkdtempSync(join(tmpdir(), 'pp-chaos-pg-'));
   chmodSync(dir, 0o777);
   const data = join(dir, 'data');
   if (process.getuid?.() === 0) execFileSync('chown', ['postgres:postgres', dir]);
   asPostgres([`${BIN}/initdb`, '-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8']);
+  const extra = Object.entries(settings)
+    .map(([k, v]) => ` -c ${k}=${v}`)
+    .join('');
   const ctl = (action: string[]) => asPostgres([`${BIN}/pg_ctl`, '-D', data, '-w', '-t', '60', ...action]);
-  const start = () => ctl(['-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=100`, '-l', join(dir, 'log'), 'start']);
+  const start = () => ctl(['-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=100${extra}`, '-l', join(dir, 'log'), 'start']);
   start();
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,

@@ -94,14 +94,20 @@ export async function schemaBehindProxy(t: Teardown, pgUrl: string, prefix: stri
 
 /** A database of its own (a schema on PostgreSQL, PGlite in memory) migrated only up to `migration`: for upgrade tests. */
 export async function databaseAtMigration(t: Teardown, migration: string): Promise<Database['db']> {
+  return (await testDatabaseAtMigration(t, migration)).database.db;
+}
+
+/** The same as a TestDatabase, for upgrade tests that then run the whole app on it (buildTestApp's `testDb`). */
+export async function testDatabaseAtMigration(t: Teardown, migration: string): Promise<TestDatabase> {
   const url = testDatabaseUrl();
   const schema = url ? `test_upgrade_${randomBytes(4).toString('hex')}` : undefined;
   if (url && schema) await adminQuery(url, `create schema ${schema}`);
   const database = await connectDatabase(url ? { databaseUrl: url, schema } : {});
-  t.teardown(async () => {
+  const dispose = async () => {
     await database.close();
     if (url && schema) await adminQuery(url, `drop schema if exists ${schema} cascade`);
-  });
+  };
+  t.teardown(dispose);
   await migrateUpTo(database.db, migration);
-  return database.db;
+  return { database, schema, url, dispose };
 }
