@@ -224,8 +224,6 @@ export async function listAccounts(db: Db, tenantId: string, q: AccountListQuery
     ).execute();
   };
   const count = async (): Promise<number> => {
-    // Unfiltered: the tenant's kept count (migration 2026-12-05-0110), a few rows instead of every index entry.
-    if (!q.where) return countTenantAccounts(db, tenantId);
     const counted = await base.select((eb) => eb.fn.countAll<string | number>().as('n')).modifyEnd(preparedShape).executeTakeFirstOrThrow();
     return Number(counted.n);
   };
@@ -235,17 +233,6 @@ export async function listAccounts(db: Db, tenantId: string, q: AccountListQuery
   }
   const [rows, total] = await Promise.all([page(), count()]);
   return { rows, total };
-}
-
-/** The tenant's number of accounts, exact: the sum of its slots in account_counts, kept by triggers on accounts. */
-export async function countTenantAccounts(db: Db, tenantId: string): Promise<number> {
-  const row = await db
-    .selectFrom('account_counts')
-    .select(sql<string>`coalesce(sum(n), 0)::text`.as('n'))
-    .where('tenant_id', '=', tenantId)
-    .modifyEnd(prepared)
-    .executeTakeFirstOrThrow();
-  return Number(row.n);
 }
 
 /** Display names of the tenant's accounts with these ids, for manager.displayName: one primary-key query per answer or page. */

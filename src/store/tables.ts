@@ -328,14 +328,6 @@ export interface ScimCursorKeyTable {
   created_at: Timestamp;
 }
 
-/** Each tenant's number of accounts, spread over slots and kept by triggers on accounts (migration 2026-12-05-0110). */
-export interface AccountCountsTable {
-  tenant_id: string;
-  slot: number;
-  /** bigint: pg answers it as text. */
-  n: ColumnType<string, never, never>;
-}
-
 export interface DB {
   tenants: TenantsTable;
   accounts: AccountsTable;
@@ -361,7 +353,6 @@ export interface DB {
   group_members: GroupMembersTable;
   role_rules: RoleRulesTable;
   scim_cursor_key: ScimCursorKeyTable;
-  account_counts: AccountCountsTable;
 }
 
 export type Tenant = Selectable<TenantsTable>;
