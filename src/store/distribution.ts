@@ -64,6 +64,7 @@ export const TABLE_PLACEMENTS: readonly ClassifiedTable[] = [
   local('console_sessions', 'sessions of service-wide operators have no tenant; read and written by the coordinator on each console request, never joined with tenant data'),
   local('encryption_key_fingerprint', 'one row, read at start-up'),
   local('setup_codes', 'one row (the first-run setup link), service-wide'),
+  local('scim_cursor_key', 'one row (the key RFC 9865 cursors are sealed with), read once per process'),
   local('kysely_migration', "Kysely's migration bookkeeping, run by the coordinator"),
   local('kysely_migration_lock', "Kysely's migration lock, taken on the coordinator"),
 ];
