@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { AuditEntry, AuditEntryInput } from '../audit/audit-entry.js';
 import { entryHash, type HashedFields } from '../audit/chain.js';
+import { redactSecrets } from '../audit/redact.js';
 import type { AuditEntryRow, DB } from './tables.js';
 
 type Db = Kysely<DB> | Transaction<DB>;
@@ -159,15 +160,15 @@ export function hashedFieldsOf(entry: AuditEntry): HashedFields {
 }
 
 function text(value: string | undefined): string | null {
-  return value === undefined ? null : value.slice(0, MAX_TEXT);
+  return value === undefined ? null : redactSecrets(value).slice(0, MAX_TEXT);
 }
 
 /**
  * The JSON exactly as jsonb will hand it back (undefined dropped, dates as text, NUL removed since jsonb refuses
- * it), so the hash computed now matches the one verify recomputes from the stored row.
+ * it), so the hash computed now matches the one verify recomputes from the stored row; secret-shaped text redacted.
  */
 function asStoredJson(value: Record<string, unknown> | undefined): unknown {
   if (value === undefined) return null;
-  const json = JSON.stringify(value, (_key, v: unknown) => (typeof v === 'string' ? v.replaceAll('\u0000', '') : v));
+  const json = JSON.stringify(value, (_key, v: unknown) => (typeof v === 'string' ? redactSecrets(v.replaceAll('\u0000', '')) : v));
   return JSON.parse(json) as unknown;
 }

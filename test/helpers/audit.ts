@@ -11,7 +11,7 @@ export async function chainOf(db: Kysely<DB>, tenantId: string): Promise<AuditEn
   return rows.map(auditEntryOf);
 }
 
-/** Entries of any chain with this action and target id, oldest first. */
+/** Entries of any chain with this action and target id, by time then seq (seq orders only within one chain). */
 export async function entriesFor(db: Kysely<DB>, action: string, targetId?: string): Promise<AuditEntry[]> {
   const { rows } = targetId === undefined
     ? await sql<AuditEntryRow>`select * from audit_entries where action = ${action} order by occurred_at, seq`.execute(db)
