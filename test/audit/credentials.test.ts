@@ -81,6 +81,21 @@ t.test('credentials', async (t) => {
     t.match((await entriesFor(db, 'secret_token.create')).at(-1), { tenantId, actor });
   });
 
+  t.test("tenant isolation: a tenant's admin naming another tenant's client writes only into its own chain", async (t) => {
+    const other = String((await cliAs(deps, 'root', 'tenant', 'create', `Fabrikam ${Math.random().toString(36).slice(2, 8)}`, '--json')).json()['id']);
+    const victim = (await cliAs(deps, 'root', 'client', 'create', '--tenant', other, '--json')).json();
+    remember(String(victim['client_secret']));
+    const otherChain = await chainOf(db, other);
+    const admin = (await cliAs(deps, 'alice', 'admin-token', 'create', '--tenant', tenantId, '--json')).json();
+    remember(String(admin['token']));
+    const browser = new ConsoleBrowser(testApp.app);
+    await signInWithToken(browser, String(admin['token']));
+    await browser.get('/console/credentials');
+    t.equal((await browser.post('/console/credentials/clients/revoke', { clientId: String(victim['client_id']) })).statusCode, 404);
+    t.same(await chainOf(db, other), otherChain, "the other tenant's chain is untouched");
+    t.match((await chainOf(db, tenantId)).at(-1), { tenantId, action: 'oauth_client.revoke', outcome: 'failure', target: { id: victim['client_id'] } });
+  });
+
   t.test('console: a viewer trying to create a client is refused, recorded, and nothing is created', async (t) => {
     const viewer = (await cliAs(deps, 'alice', 'admin-token', 'create', '--tenant', tenantId, '--role', 'viewer', '--json')).json();
     remember(String(viewer['token']));
