@@ -7,6 +7,8 @@ import type { AuditEntryRow, DB } from './tables.js';
 
 type Db = Kysely<DB> | Transaction<DB>;
 
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
 /** Longest text kept in any one text column of an entry: caller-supplied text (user agents, names) stays small. */
 const MAX_TEXT = 1024;
 
@@ -160,7 +162,16 @@ export function hashedFieldsOf(entry: AuditEntry): HashedFields {
 }
 
 function text(value: string | undefined): string | null {
-  return value === undefined ? null : redactSecrets(value).slice(0, MAX_TEXT);
+  return value === undefined ? null : storable(value.slice(0, MAX_TEXT));
+}
+
+/**
+ * Text as PostgreSQL will keep it: no NUL (text and jsonb refuse it: a 500 for a form field carrying one), lone
+ * surrogates made well-formed (the driver would send U+FFFD, and the stored text would no longer match its hash),
+ * and secret-shaped text redacted.
+ */
+function storable(value: string): string {
+  return redactSecrets(value.replaceAll('\u0000', '').replace(LONE_SURROGATE, '\uFFFD'));
 }
 
 /**
@@ -169,6 +180,6 @@ function text(value: string | undefined): string | null {
  */
 function asStoredJson(value: Record<string, unknown> | undefined): unknown {
   if (value === undefined) return null;
-  const json = JSON.stringify(value, (_key, v: unknown) => (typeof v === 'string' ? redactSecrets(v.replaceAll('\u0000', '')) : v));
+  const json = JSON.stringify(value, (_key, v: unknown) => (typeof v === 'string' ? storable(v) : v));
   return JSON.parse(json) as unknown;
 }

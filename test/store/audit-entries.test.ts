@@ -93,3 +93,21 @@ t.test('secret-shaped text in any field is redacted before it is hashed and stor
   const [stored] = await listChainEntries(database.db, tenantId, 0, 1);
   t.ok(stored && checkLink(undefined, { fields: hashedFieldsOf(stored), prevHash: stored.prevHash, hash: stored.hash }) === undefined, 'the stored entry verifies');
 });
+
+t.test('text PostgreSQL would refuse or change (NUL, a lone surrogate) is made storable, and the entry still verifies', async (t) => {
+  const { database } = await sharedTestDatabase();
+  const tenantId = randomUUID();
+  const entry = await appendAuditEntry(database.db, {
+    tenantId,
+    actor: { type: 'anonymous', userAgent: 'agent\u0000x' },
+    action: 'oauth_client.revoke',
+    target: { type: 'oauth_client', id: 'ppc_\uD800bad\u0000' },
+    outcome: 'failure',
+    detail: { reason: 'half \uDC00 pair' },
+  });
+  t.equal(entry.actor.userAgent, 'agentx');
+  t.equal(entry.target?.id, 'ppc_\uFFFDbad');
+  t.same(entry.detail, { reason: 'half \uFFFD pair' });
+  const [stored] = await listChainEntries(database.db, tenantId, 0, 1);
+  t.ok(stored && checkLink(undefined, { fields: hashedFieldsOf(stored), prevHash: stored.prevHash, hash: stored.hash }) === undefined, 'the stored entry verifies');
+});
