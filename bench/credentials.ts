@@ -21,6 +21,7 @@ import { createClient, createSecretToken } from '../src/oauth/credential-service
 import { connectDatabase } from '../src/store/connect.js';
 import { migrateToLatest } from '../src/store/migrate.js';
 import { createTenant } from '../src/tenants/service.js';
+import { cliActor } from '../src/audit/request-actor.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -76,9 +77,9 @@ async function main(): Promise<void> {
     const seeded: Array<{ clientId: string; clientSecret: string; secretToken: string }> = [];
     const seedStarted = performance.now();
     for (let i = 0; i < tenants; i += 1) {
-      const tenant = await createTenant({ db: database.db, clock }, `bench-${randomUUID()}`);
-      const client = await createClient({ db: database.db, clock }, tenant.id);
-      const { token } = await createSecretToken({ db: database.db, clock }, tenant.id);
+      const tenant = await createTenant({ db: database.db, clock }, `bench-${randomUUID()}`, cliActor('bench'));
+      const client = await createClient({ db: database.db, clock }, tenant.id, cliActor('bench'));
+      const { token } = await createSecretToken({ db: database.db, clock }, tenant.id, cliActor('bench'));
       seeded.push({ ...client, secretToken: token });
     }
     console.log(`seeded ${tenants} tenants, each with a client and a secret token, in ${(performance.now() - seedStarted).toFixed(0)} ms (${url ? 'PostgreSQL' : 'PGlite'})`);

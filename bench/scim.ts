@@ -21,6 +21,7 @@ import { migrateToLatest } from '../src/store/migrate.js';
 import { postgresCpuMs, postgresCpuSince, processCpuMs } from './process-cpu.js';
 import { CORE, CUSTOM, ENTERPRISE, seedUsers } from './seed-users.js';
 import { runSideBySide } from './side-by-side.js';
+import { cliActor } from '../src/audit/request-actor.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -74,7 +75,7 @@ async function seed(): Promise<void> {
     } finally {
       await client.end();
     }
-    Object.assign(oauth, await createClient({ db: database.db, clock: systemClock }, tenantId));
+    Object.assign(oauth, await createClient({ db: database.db, clock: systemClock }, tenantId, cliActor('bench')));
     process.stdout.write(`seeded ${users} users in ${((Date.now() - started) / 1000).toFixed(1)} s (schema ${schema})\n`);
   } finally {
     await database.close();

@@ -12,6 +12,7 @@ import { sharedTestDatabase, testDatabaseUrl } from '../helpers/database.js';
 import { PATCH_OP, scimClient } from '../helpers/scim.js';
 import { createTestTenant, type TestTenant } from '../helpers/tenants.js';
 import { fakeApp, type FakeApp } from '../ncentral/fake-app.js';
+import { cliActor } from '../../src/audit/request-actor.js';
 
 /**
  * Issue 18: every statement the service sends that touches a distributed table is pinned to one tenant, or is a
@@ -161,7 +162,7 @@ t.test('every statement the service sends to a distributed table is pinned to on
 
   const a = await fakeApp(t);
   const tenant = await createTestTenant(a);
-  const secret = await createSecretToken({ db: a.deps.database.db, clock: a.clock }, tenant.tenantId);
+  const secret = await createSecretToken({ db: a.deps.database.db, clock: a.clock }, tenant.tenantId, cliActor('test'));
   const serviceWide = await createTestAdmin(a);
   const tenantAdmin = await createTestAdmin(a, tenant.tenantId);
 

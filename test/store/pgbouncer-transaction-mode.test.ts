@@ -11,6 +11,7 @@ import { adminQuery, testDatabaseUrl } from '../helpers/database.js';
 import { pgbouncerPath, pgbouncerVersion, startPgbouncer } from '../helpers/pgbouncer.js';
 import { freePort, printed, startService } from '../helpers/process.js';
 import { CORE, ENTERPRISE, PATCH_OP } from '../helpers/scim.js';
+import { cliActor } from '../../src/audit/request-actor.js';
 
 /**
  * The service behind Debian's PgBouncer in transaction mode with DATABASE_PREPARED_STATEMENTS=false (docs/scaling.md):
@@ -40,8 +41,8 @@ t.test('Entra\'s flows through PgBouncer in transaction mode with DATABASE_PREPA
   const setup = await connectDatabase({ databaseUrl: pgUrl, schema });
   t.teardown(() => setup.close());
   await migrateToLatest(setup.db);
-  const tenant = await createTenant({ db: setup.db, clock: systemClock }, `PgBouncer ${schema}`);
-  const { clientId, clientSecret } = await createClient({ db: setup.db, clock: systemClock }, tenant.id);
+  const tenant = await createTenant({ db: setup.db, clock: systemClock }, `PgBouncer ${schema}`, cliActor('test'));
+  const { clientId, clientSecret } = await createClient({ db: setup.db, clock: systemClock }, tenant.id, cliActor('test'));
 
   // PgBouncer drops the `options` startup parameter that carries DATABASE_SCHEMA, so the pool sets the search_path.
   const bouncer = await startPgbouncer(pgbouncerPath, pgUrl, [{ alias: 'portal', poolSize: 2, connectQuery: `SET search_path = ${schema}, public` }]);
