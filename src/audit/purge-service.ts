@@ -45,7 +45,7 @@ export function createAuditPurgeService(deps: Pick<Deps, 'database' | 'clock' | 
           cutoff: cutoff.toISOString(),
           retentionDays: deps.retentionDays,
         };
-        await appendAuditEntry(trx, { tenantId, actor, action: AUDIT_PURGE_ACTION, outcome: 'success', detail });
+        await appendAuditEntry(trx, { tenantId, actor, action: AUDIT_PURGE_ACTION, outcome: 'success', detail, occurredAt: deps.clock.now() });
         return prefix;
       });
       deleted += purged.deleted;
