@@ -3,8 +3,8 @@ import type { Deps } from '../deps.js';
 import type { Scheduler } from '../scheduler/scheduler.js';
 import { appendAuditEntry } from '../store/audit-entries.js';
 import { chainsWithEntriesBefore, deleteChainPrefix } from '../store/audit-queries.js';
-import type { AuditActor } from './audit-entry.js';
 import { AUDIT_PURGE_ACTION, type PurgeDetail } from './chain.js';
+import { systemActor } from './request-actor.js';
 
 /** The scheduler's job name, also the actor id its entries carry. */
 export const AUDIT_PURGE_JOB = 'audit.purge';
@@ -28,7 +28,7 @@ export interface AuditPurgeResult {
  */
 export function createAuditPurgeService(deps: Pick<Deps, 'database' | 'clock' | 'log'> & { retentionDays: number }) {
   const db = deps.database.db;
-  const actor: AuditActor = { type: 'system', id: AUDIT_PURGE_JOB };
+  const actor = systemActor(AUDIT_PURGE_JOB);
 
   async function purgeChain(tenantId: string, cutoff: Date, batchSize: number) {
     let deleted = 0;

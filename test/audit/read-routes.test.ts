@@ -1,6 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import t from 'tap';
 import { SERVICE_WIDE } from '../../src/audit/audit-entry.js';
 import type { AuditEntryView } from '../../src/audit/entry-view.js';
+import { cliActor } from '../../src/audit/request-actor.js';
 import { createTenant } from '../../src/tenants/service.js';
 import { createTestAdmin } from '../helpers/admin.js';
 import { buildTestApp, type TestApp } from '../helpers/app.js';
@@ -34,8 +36,8 @@ async function fixture(t: { teardown(fn: () => unknown): void }) {
   const testApp = await buildTestApp(t);
   const db = testApp.deps.database.db;
   const deps = { db, clock: testApp.deps.clock };
-  const a = (await createTenant(deps, `audit-a-${Date.now()}`)).id;
-  const b = (await createTenant(deps, `audit-b-${Date.now()}`)).id;
+  const a = (await createTenant(deps, `audit-a-${randomUUID()}`, cliActor('test'))).id;
+  const b = (await createTenant(deps, `audit-b-${randomUUID()}`, cliActor('test'))).id;
   const { at, window } = week();
   const alice = { type: 'oidc' as const, id: 'sub-alice', label: 'alice@msp.example', sourceIp: '198.51.100.7', userAgent: 'Firefox' };
   const e = {
@@ -202,7 +204,7 @@ t.test('the NDJSON export streams every matching entry oldest first, one JSON ob
 t.test('the CSV export quotes commas, quotes and line breaks and defuses formulas', async (t) => {
   const testApp = await buildTestApp(t);
   const db = testApp.deps.database.db;
-  const tenant = (await createTenant({ db, clock: testApp.deps.clock }, `csv-${Date.now()}`)).id;
+  const tenant = (await createTenant({ db, clock: testApp.deps.clock }, `csv-${randomUUID()}`, cliActor('test'))).id;
   const admin = await createTestAdmin(testApp, tenant);
   const actor = { type: 'oidc' as const, id: 'sub-1', label: '=HYPERLINK("http://evil.example")', userAgent: 'Mozilla/5.0 (X11, Linux)\nnext' };
   const entry = await seedAudit(db, tenant, '2025-04-01T00:00:00Z', { actor, action: 'tenant.rename', target: { type: 'tenant', id: tenant }, changes: { name: { old: 'A, "B"', new: '+C' } } });
