@@ -1,27 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import t from 'tap';
 import { SERVICE_WIDE } from '../../src/audit/audit-entry.js';
-import { AUDIT_PURGE_ACTION, checkLink, purgeAnchor, type ChainBreak, type ChainCursor } from '../../src/audit/chain.js';
+import { AUDIT_PURGE_ACTION, type ChainBreak } from '../../src/audit/chain.js';
 import { AUDIT_PURGE_CRON, AUDIT_PURGE_JOB, createAuditPurgeService, registerAuditPurgeJob } from '../../src/audit/purge-service.js';
 import { loadConfig } from '../../src/config.js';
-import { findLatestPurgeEntry, hashedFieldsOf, listChainEntries } from '../../src/store/audit-entries.js';
+import { verifyAuditChains } from '../../src/audit/verify-service.js';
+import { listChainEntries } from '../../src/store/audit-entries.js';
 import { buildTestApp, type TestApp } from '../helpers/app.js';
 import { seedAudit } from '../helpers/audit.js';
 
 const DAY = 86_400_000;
 
-/** The chain rule of src/audit/chain.ts, walked from the oldest remaining entry: the first break, or undefined. */
+/** What `audit verify` reports for one chain: its first break, or undefined. */
 async function firstBreak(testApp: TestApp, tenantId: string): Promise<ChainBreak | undefined> {
-  const db = testApp.deps.database.db;
-  const purge = await findLatestPurgeEntry(db, tenantId, AUDIT_PURGE_ACTION);
-  const anchor = purge ? purgeAnchor(purge.action, purge.detail) : undefined;
-  let previous: ChainCursor | undefined;
-  for (const entry of await listChainEntries(db, tenantId, 0, 10_000)) {
-    const broken = checkLink(previous, { fields: hashedFieldsOf(entry), prevHash: entry.prevHash, hash: entry.hash }, anchor);
-    if (broken) return broken;
-    previous = { seq: entry.seq, hash: entry.hash };
-  }
-  return undefined;
+  const report = await verifyAuditChains(testApp.deps.database.db, { tenantId });
+  return report.chains[0]?.broken ?? undefined;
 }
 
 async function chain(testApp: TestApp, tenantId: string) {
