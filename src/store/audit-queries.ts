@@ -1,4 +1,4 @@
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { sql, type CompiledQuery, type Kysely, type Transaction } from 'kysely';
 import type { AuditEntryRow, DB } from './tables.js';
 
 type Db = Kysely<DB> | Transaction<DB>;
@@ -52,6 +52,16 @@ export async function findAuditEntries(
   filter: AuditFilter,
   page: { after?: AuditPosition | undefined; limit: number; direction: Direction },
 ): Promise<AuditReadRow[]> {
+  return (await db.executeQuery(auditPageQuery(db, scope, filter, page))).rows;
+}
+
+/** The statement findAuditEntries runs, compiled but not run: its plan is what the index test looks at. */
+export function auditPageQuery(
+  db: Db,
+  scope: AuditScope,
+  filter: AuditFilter,
+  page: { after?: AuditPosition | undefined; limit: number; direction: Direction },
+): CompiledQuery<AuditReadRow> {
   let q = db
     .selectFrom('audit_entries')
     .selectAll()
@@ -80,8 +90,7 @@ export async function findAuditEntries(
         : q.where(sql<boolean>`(occurred_at, seq) ${cmp} (${positionTime(after)}, ${after.seq}::bigint)`);
   }
   const order = newestFirst ? 'desc' : 'asc';
-  const rows = await q.orderBy('occurred_at', order).orderBy('tenant_id', order).orderBy('seq', order).limit(page.limit).execute();
-  return rows as AuditReadRow[];
+  return q.orderBy('occurred_at', order).orderBy('tenant_id', order).orderBy('seq', order).limit(page.limit).compile() as CompiledQuery<AuditReadRow>;
 }
 
 /** The chains holding entries older than `cutoff`, the ones a purge has work in. */
