@@ -31,8 +31,14 @@ function week() {
 
 const idsOf = (body: ListBody) => body.entries.map((e) => e.id);
 
-/** Two tenants with a few varied entries each, a service-wide entry, and admins of every kind. */
-async function fixture(t: { teardown(fn: () => unknown): void }) {
+/**
+ * Two tenants with a few varied entries each, a service-wide entry, and admins of every kind: built once for the
+ * file (the subtests only read), as building it per subtest took PGlite minutes on a shared machine.
+ */
+let shared: ReturnType<typeof build> | undefined;
+const fixture = (_t?: unknown) => (shared ??= build());
+
+async function build() {
   const testApp = await buildTestApp(t);
   const db = testApp.deps.database.db;
   const deps = { db, clock: testApp.deps.clock };
@@ -202,7 +208,7 @@ t.test('the NDJSON export streams every matching entry oldest first, one JSON ob
 });
 
 t.test('the CSV export quotes commas, quotes and line breaks and defuses formulas', async (t) => {
-  const testApp = await buildTestApp(t);
+  const { testApp } = await fixture();
   const db = testApp.deps.database.db;
   const tenant = (await createTenant({ db, clock: testApp.deps.clock }, `csv-${randomUUID()}`, cliActor('test'))).id;
   const admin = await createTestAdmin(testApp, tenant);

@@ -21,8 +21,11 @@ async function cli(testApp: TestApp, ...argv: string[]) {
 
 const WINDOW = ['--from', '2025-01-01T00:00:00Z', '--to', '2025-12-31T00:00:00Z'];
 
-async function fixture(t: { teardown(fn: () => unknown): void }) {
-  const testApp = await buildTestApp(t);
+/** One app for the file (building one per subtest took PGlite minutes on a shared machine); a tenant per subtest. */
+let app: Promise<TestApp> | undefined;
+
+async function fixture(_t?: unknown) {
+  const testApp = await (app ??= buildTestApp(t));
   const tenant = await createTestTenant(testApp, `audit-cli-${randomUUID()}`);
   const db = testApp.deps.database.db;
   const created = await seedAudit(db, tenant.tenantId, '2025-02-01T08:00:00Z', {

@@ -5,9 +5,12 @@ import { seedAudit } from '../helpers/audit.js';
 import { ConsoleBrowser, fakeAdminTokens, signInWithToken } from '../helpers/console.js';
 import { createTestTenant } from '../helpers/tenants.js';
 
-async function setup(t: { teardown(fn: () => unknown): void }) {
-  const tokens: Record<string, { tenantId: string | null; subject: string; role: 'viewer' | 'admin' }> = {};
-  const testApp = await buildTestApp(t, { appOptions: { consoleAdminTokens: (tok) => fakeAdminTokens(tokens)(tok) } });
+/** One app for the file (building one per subtest took PGlite minutes on a shared machine); tenants per subtest. */
+const tokens: Record<string, { tenantId: string | null; subject: string; role: 'viewer' | 'admin' }> = {};
+let app: ReturnType<typeof buildTestApp> | undefined;
+
+async function setup(_t?: unknown) {
+  const testApp = await (app ??= buildTestApp(t, { appOptions: { consoleAdminTokens: (tok) => fakeAdminTokens(tokens)(tok) } }));
   const mine = (await createTestTenant(testApp)).tenantId;
   const theirs = (await createTestTenant(testApp)).tenantId;
   tokens['admin'] = { tenantId: mine, subject: 'ops-admin', role: 'admin' };
