@@ -2,9 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { AuditEntry, AuditEntryInput } from '../audit/audit-entry.js';
 import { entryHash, type HashedFields } from '../audit/chain.js';
+import { redactSecrets } from '../audit/redact.js';
 import type { AuditEntryRow, DB } from './tables.js';
 
 type Db = Kysely<DB> | Transaction<DB>;
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 /** Longest text kept in any one text column of an entry: caller-supplied text (user agents, names) stays small. */
 const MAX_TEXT = 1024;
@@ -159,15 +162,24 @@ export function hashedFieldsOf(entry: AuditEntry): HashedFields {
 }
 
 function text(value: string | undefined): string | null {
-  return value === undefined ? null : value.slice(0, MAX_TEXT);
+  return value === undefined ? null : storable(value.slice(0, MAX_TEXT));
+}
+
+/**
+ * Text as PostgreSQL will keep it: no NUL (text and jsonb refuse it: a 500 for a form field carrying one), lone
+ * surrogates made well-formed (the driver would send U+FFFD, and the stored text would no longer match its hash),
+ * and secret-shaped text redacted.
+ */
+function storable(value: string): string {
+  return redactSecrets(value.replaceAll('\u0000', '').replace(LONE_SURROGATE, '\uFFFD'));
 }
 
 /**
  * The JSON exactly as jsonb will hand it back (undefined dropped, dates as text, NUL removed since jsonb refuses
- * it), so the hash computed now matches the one verify recomputes from the stored row.
+ * it), so the hash computed now matches the one verify recomputes from the stored row; secret-shaped text redacted.
  */
 function asStoredJson(value: Record<string, unknown> | undefined): unknown {
   if (value === undefined) return null;
-  const json = JSON.stringify(value, (_key, v: unknown) => (typeof v === 'string' ? v.replaceAll('\u0000', '') : v));
+  const json = JSON.stringify(value, (_key, v: unknown) => (typeof v === 'string' ? storable(v) : v));
   return JSON.parse(json) as unknown;
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import type { AuditActor } from '../audit/audit-entry.js';
+import { SERVICE_WIDE, type AuditActor } from '../audit/audit-entry.js';
 import { recordRefusal } from '../audit/audit-service.js';
 import { fieldChanges } from '../audit/changes.js';
 import type { Clock } from '../clock.js';
@@ -9,7 +9,6 @@ import { revokeTenantConsoleSessions } from '../store/console-sessions.js';
 import { findTenantById, findTenantByName, insertTenant, listTenants, setTenantName, setTenantStatus, TenantNameTaken } from '../store/tenants.js';
 import type { DB, Tenant } from '../store/tables.js';
 import { inTransaction } from '../store/transaction.js';
-import { SERVICE_WIDE } from '../audit/audit-entry.js';
 
 interface TenantDeps {
   db: Kysely<DB>;

@@ -76,3 +76,38 @@ t.test('values are stored as jsonb hands them back: dates as text, undefined dro
   const { rows } = await sql<{ n: string }>`select count(*) as n from audit_entries where tenant_id = ${tenantId}`.execute(database.db);
   t.equal(Number(rows[0]?.n), 1);
 });
+
+t.test('secret-shaped text in any field is redacted before it is hashed and stored', async (t) => {
+  const { database } = await sharedTestDatabase();
+  const tenantId = randomUUID();
+  const entry = await appendAuditEntry(database.db, {
+    tenantId,
+    actor: { type: 'cli', id: 'ops' },
+    action: 'secret_token.revoke',
+    target: { type: 'secret_token', id: 'ppst_abcdefghijklmnopqrstuvwxyz012345' },
+    outcome: 'failure',
+    detail: { reason: 'no active secret token "ppst_abcdefghijklmnopqrstuvwxyz012345"', nested: ['ppadm_0123456789abcdef_0123456789abcdefghij'] },
+  });
+  t.equal(entry.target?.id, 'ppst_[redacted]');
+  t.same(entry.detail, { reason: 'no active secret token "ppst_[redacted]"', nested: ['ppadm_[redacted]'] });
+  const [stored] = await listChainEntries(database.db, tenantId, 0, 1);
+  t.ok(stored && checkLink(undefined, { fields: hashedFieldsOf(stored), prevHash: stored.prevHash, hash: stored.hash }) === undefined, 'the stored entry verifies');
+});
+
+t.test('text PostgreSQL would refuse or change (NUL, a lone surrogate) is made storable, and the entry still verifies', async (t) => {
+  const { database } = await sharedTestDatabase();
+  const tenantId = randomUUID();
+  const entry = await appendAuditEntry(database.db, {
+    tenantId,
+    actor: { type: 'anonymous', userAgent: 'agent\u0000x' },
+    action: 'oauth_client.revoke',
+    target: { type: 'oauth_client', id: 'ppc_\uD800bad\u0000' },
+    outcome: 'failure',
+    detail: { reason: 'half \uDC00 pair' },
+  });
+  t.equal(entry.actor.userAgent, 'agentx');
+  t.equal(entry.target?.id, 'ppc_\uFFFDbad');
+  t.same(entry.detail, { reason: 'half \uFFFD pair' });
+  const [stored] = await listChainEntries(database.db, tenantId, 0, 1);
+  t.ok(stored && checkLink(undefined, { fields: hashedFieldsOf(stored), prevHash: stored.prevHash, hash: stored.hash }) === undefined, 'the stored entry verifies');
+});
