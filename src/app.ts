@@ -1,5 +1,7 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type RouteOptions } from 'fastify';
 import { adminScope, createAdminAuthenticator } from './admin/admin-auth.js';
+import { createAuditReadService } from './audit/read-service.js';
+import { auditRoutes } from './audit/routes.js';
 import { authenticateAdminToken } from './admin/admin-token-service.js';
 import type { AdminTokenVerifier } from './console/context.js';
 import { consoleErrorFamily } from './console/errors.js';
@@ -151,6 +153,7 @@ export async function buildApp(deps: Deps, options: AppOptions = {}): Promise<Fa
   app.addHook('onClose', () => ncentral.drain());
   const portal = { clients: createClientService(deps), assets: createAssetService(deps), accounts: createAccountReadService(deps) };
   const adminRoutes = [provisioningLogRoutes(deps), ncentralRoutes(ncentral), portalRoutes(portal, deps), roleRuleRoutes(createRoleRuleService(deps))];
+  adminRoutes.push(auditRoutes({ audit: createAuditReadService(deps), clock: deps.clock }));
   await app.register(adminScope(adminAuthenticator, adminRoutes), { prefix: '/admin/v1' });
 
   // The operator console: the same admin tokens sign in, or the organisation's OpenID provider.

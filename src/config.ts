@@ -80,6 +80,7 @@ export const ConfigSchema = Type.Object({
   TENANT_REQUEST_BURST: Type.Optional(PositiveInt(1, 1_000_000)),
   CREDENTIAL_RECHECK_SECONDS: Type.Optional(PositiveInt(1, 300)),
   RETENTION_DAYS: Type.Optional(PositiveInt(1, 3650)),
+  AUDIT_RETENTION_DAYS: Type.Optional(PositiveInt(1, 3650)),
   NCENTRAL_ALLOWED_HOSTS: Type.Optional(
     Type.String({ maxLength: 10_000, description: 'comma-separated host names, *.wildcards and CIDR ranges' }),
   ),
@@ -154,6 +155,8 @@ export interface Config {
   credentialRecheckSeconds: number;
   /** Provisioning-log entries older than this many days are purged. */
   retentionDays: number;
+  /** Audit entries older than this many days are purged (issue 19): auditors ask about a year back. */
+  auditRetentionDays: number;
   /** When set, GET /metrics wants `Authorization: Bearer <this>`. */
   metricsToken: string | undefined;
   /** N-central servers a tenant may connect to besides public addresses (SSRF guard, issue 15). */
@@ -264,6 +267,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     tenantRequestBurst: c.TENANT_REQUEST_BURST ?? 100,
     credentialRecheckSeconds: c.CREDENTIAL_RECHECK_SECONDS ?? 5,
     retentionDays: c.RETENTION_DAYS ?? 90,
+    auditRetentionDays: c.AUDIT_RETENTION_DAYS ?? 400,
     metricsToken: c.METRICS_TOKEN,
     ncentralAllowedHosts: ncentralAllowedHosts(c.NCENTRAL_ALLOWED_HOSTS),
     ncentralLimits: {

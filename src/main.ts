@@ -6,6 +6,7 @@ import { startControlServer } from './control/server.js';
 import { createSetupService } from './console/setup-service.js';
 import { createLogger } from './log.js';
 import { createNcentralService } from './ncentral/service.js';
+import { auditPurgeServiceOf, registerAuditPurgeJob } from './audit/purge-service.js';
 import { purgeDepsOf, registerPurgeJob } from './provisioning-log/service.js';
 import { createDeps } from './runtime.js';
 import { createScheduler } from './scheduler/index.js';
@@ -31,6 +32,8 @@ async function main(): Promise<void> {
   await ncentral.attachScheduler(scheduler);
   // Provisioning-log retention (RETENTION_DAYS): a daily purge in small batches.
   await registerPurgeJob(scheduler, purgeDepsOf(deps));
+  // Audit-trail retention (AUDIT_RETENTION_DAYS): daily, each batch recorded in the chain it shortens.
+  await registerAuditPurgeJob(scheduler, auditPurgeServiceOf(deps));
   // Tenants finished on another replica are picked up here too.
   const rescan = setInterval(() => {
     ncentral.attachScheduler(scheduler).catch((err: unknown) => log.warn({ err: { message: (err as Error).message } }, 'scheduler rescan failed'));

@@ -2,7 +2,7 @@ import { SCRIPT_PATH, STYLESHEET_PATH } from './assets.js';
 import { html, type HtmlValue, type SafeHtml } from './html.js';
 import type { ConsoleSession } from './session.js';
 
-export type Section = 'logs' | 'users' | 'roles' | 'clients' | 'assets' | 'ncentral' | 'runs' | 'credentials' | 'tenants' | 'none';
+export type Section = 'logs' | 'users' | 'roles' | 'clients' | 'assets' | 'ncentral' | 'runs' | 'credentials' | 'audit' | 'tenants' | 'none';
 
 export interface PageInput {
   title: string;
@@ -22,6 +22,7 @@ const NAV: { section: Section; href: string; label: string; adminOnly?: boolean 
   { section: 'ncentral', href: '/console/ncentral', label: 'N-central' },
   { section: 'runs', href: '/console/ncentral/runs', label: 'Sync runs' },
   { section: 'credentials', href: '/console/credentials', label: 'Credentials', adminOnly: true },
+  { section: 'audit', href: '/console/audit', label: 'Audit', adminOnly: true },
 ];
 
 /** The hidden field every state-changing form carries. */

@@ -11,6 +11,7 @@ import { clearSession, cookieSettings, readSession, writeSession, type Access, t
 import { discoverProvider, OidcDiscoveryError, type OidcProvider } from './oidc.js';
 import { sameToken } from './session.js';
 import { createConsoleSessionService } from './session-service.js';
+import { auditRoutes } from './audit-routes.js';
 import { credentialsRoutes } from './credentials-routes.js';
 import { inventoryRoutes } from './inventory-routes.js';
 import { logsRoutes } from './logs-routes.js';
@@ -177,5 +178,6 @@ export async function consolePlugin(app: FastifyInstance, options: ConsoleOption
   await app.register(rolesRoutes, context);
   await app.register(credentialsRoutes, context);
   await app.register(inventoryRoutes, context);
+  await app.register(auditRoutes, context);
   if (options.ncentral) await app.register(ncentralRoutes, { ...context, ncentral: options.ncentral });
 }

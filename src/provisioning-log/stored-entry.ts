@@ -61,7 +61,7 @@ export const CSV_COLUMNS = [
  * RFC 4180 quoting, and a leading quote on text that a spreadsheet would run as a formula (userName and
  * detail come from Entra, i.e. from outside): OWASP's CSV-injection advice.
  */
-function csvCell(value: string | number | null): string {
+export function csvCell(value: string | number | null): string {
   if (value === null) return '';
   if (typeof value === 'number') return String(value);
   const text = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;

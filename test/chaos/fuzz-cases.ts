@@ -401,10 +401,10 @@ export class FuzzGenerator {
   }
 
   private adminCase(): FuzzCase {
-    const q = this.pick(['from', 'to', 'tenant', 'outcome', 'operation', 'userName', 'externalId', 'userId', 'requestId', 'cursor', 'limit', 'format', 'nosuch', '__proto__', 'constructor']);
+    const q = this.pick(['from', 'to', 'tenant', 'outcome', 'operation', 'userName', 'externalId', 'userId', 'requestId', 'cursor', 'limit', 'format', 'nosuch', '__proto__', 'constructor', 'actor', 'action', 'target']);
     const v = enc(String(this.pick(['', 'x', '-1', '0', '1e9', '2026-13-45T99:99:99Z', 'now', "' or 1=1 --", 'a'.repeat(5000), this.pick(ODD), '00000000-0000-0000-0000-000000000000', 'eyJpZCI6Ii0xIn0', 'true', '[object Object]'])));
     const headers = this.chance(0.85) ? this.admin() : { authorization: this.pick(['', 'Bearer', `Bearer ${this.ctx.scimToken}`, 'Bearer x'.repeat(50), 'Basic YTpi']), 'content-type': 'application/json' };
-    const paths = ['/admin/v1/provisioning-logs', '/admin/v1/provisioning-logs/export', '/admin/v1/provisioning-logs/summary', `/admin/v1/provisioning-logs/${enc(this.pick(['-1', 'x', '99999999999999999999', '1 or 1=1', '0']))}`];
+    const paths = ['/admin/v1/provisioning-logs', '/admin/v1/provisioning-logs/export', '/admin/v1/provisioning-logs/summary', `/admin/v1/provisioning-logs/${enc(this.pick(['-1', 'x', '99999999999999999999', '1 or 1=1', '0']))}`, '/admin/v1/audit', '/admin/v1/audit/export'];
     if (this.chance(0.25)) return this.portalDataCase(headers, v);
     if (this.chance(0.6)) {
       const repeat = this.chance(0.2) ? `&${q}=${v}` : '';
@@ -457,7 +457,7 @@ export class FuzzGenerator {
     const cookie = this.pick(['', 'pp_session=garbage', `pp_session=${'a'.repeat(4000)}`, 'pp_session=s%3Aabc.def', 'pp_session=%ff%fe', '__proto__=1; constructor=2']);
     const headers: Record<string, string> = { 'content-type': this.pick(['application/x-www-form-urlencoded', 'multipart/form-data', 'application/json']) };
     if (cookie) headers['cookie'] = cookie;
-    const target = this.pick(['/console', '/console/', '/console/sign-in', '/console/sign-in/token', '/console/sign-out', '/console/tenants', '/console/users?q=%ff', '/console/logs?from=x&operation=%00', '/console/logs/-1', '/console/logs/export?format=exe', '/console/assets/../../package.json', '/console/assets/x.css', '/console/nosuch', '/console/inventory/clients?search=%ff&cursor=x', '/console/inventory/assets?changedSince=x&removed=%00&client=../1', '/console/inventory/assets/-1', '/console/inventory/assets/export?format=exe&search=%00', '/console/ncentral/runs/00000000-0000-4000-8000-000000000000?cursor=%ff', '/console/setup', '/console/setup?code=x', `/console/setup?code=${'a'.repeat(3000)}`, '/console/setup?code=%ff', '/console/tenants/create', '/console/tenants/rename', '/console/tenants/disable', '/console/tenants/enable', '/console/roles', '/console/roles/rules', '/console/roles/rules/delete', '/console/roles/default']);
+    const target = this.pick(['/console', '/console/', '/console/sign-in', '/console/sign-in/token', '/console/sign-out', '/console/tenants', '/console/users?q=%ff', '/console/logs?from=x&operation=%00', '/console/logs/-1', '/console/logs/export?format=exe', '/console/assets/../../package.json', '/console/assets/x.css', '/console/nosuch', '/console/inventory/clients?search=%ff&cursor=x', '/console/inventory/assets?changedSince=x&removed=%00&client=../1', '/console/inventory/assets/-1', '/console/inventory/assets/export?format=exe&search=%00', '/console/ncentral/runs/00000000-0000-4000-8000-000000000000?cursor=%ff', '/console/setup', '/console/setup?code=x', `/console/setup?code=${'a'.repeat(3000)}`, '/console/setup?code=%ff', '/console/tenants/create', '/console/tenants/rename', '/console/tenants/disable', '/console/tenants/enable', '/console/roles', '/console/roles/rules', '/console/roles/rules/delete', '/console/roles/default', '/console/audit?cursor=%ff&from=x&action=%00&target=%00', '/console/audit?scope=service&outcome=maybe']);
     const post = target === '/console/sign-in/token' || target === '/console/sign-out' || target.startsWith('/console/tenants') || this.chance(0.2);
     return {
       family: 'console',
@@ -547,8 +547,8 @@ export class FuzzGenerator {
         return { family: 'oauth', kind: `long token ${field}`, method: 'POST', target: '/oauth2/token', headers, body, write: true };
       }
       case 7: {
-        const q = this.pick(['from', 'to', 'tenant', 'outcome', 'operation', 'userName', 'externalId', 'userId', 'requestId', 'cursor', 'limit', 'format']);
-        const path = this.pick(['/admin/v1/provisioning-logs', '/admin/v1/provisioning-logs/export', '/admin/v1/provisioning-logs/summary']);
+        const q = this.pick(['from', 'to', 'tenant', 'outcome', 'operation', 'userName', 'externalId', 'userId', 'requestId', 'cursor', 'limit', 'format', 'actor', 'action', 'target']);
+        const path = this.pick(['/admin/v1/provisioning-logs', '/admin/v1/provisioning-logs/export', '/admin/v1/provisioning-logs/summary', '/admin/v1/audit', '/admin/v1/audit/export']);
         return { family: 'admin', kind: `long log query ${q}`, method: 'GET', target: `${path}?${q}=${this.longQuery()}`, headers: this.admin(), write: false };
       }
       case 8: {
@@ -562,7 +562,7 @@ export class FuzzGenerator {
         const field = this.pick(['token', 'next', 'csrf', 'tenant', 'q']);
         const text = this.longText(this.bodyLimitBytes / 4);
         const post = field !== 'q';
-        const target = post ? this.pick(['/console/sign-in/token', '/console/sign-out', '/console/tenants', '/console/setup', '/console/tenants/rename']) : `/console/${this.pick(['users', 'logs', 'inventory/clients', 'inventory/assets'])}?${this.pick(['q', 'userName', 'from', 'to', 'operation', 'search', 'cursor'])}=${this.longQuery()}`;
+        const target = post ? this.pick(['/console/sign-in/token', '/console/sign-out', '/console/tenants', '/console/setup', '/console/tenants/rename']) : `/console/${this.pick(['users', 'logs', 'inventory/clients', 'inventory/assets', 'audit'])}?${this.pick(['q', 'userName', 'from', 'to', 'operation', 'search', 'cursor', 'actor', 'target'])}=${this.longQuery()}`;
         return { family: 'console', kind: `long console ${field}`, method: post ? 'POST' : 'GET', target, headers: { 'content-type': 'application/x-www-form-urlencoded' }, write: post, body: post ? Buffer.from(`${field}=${enc(text)}`.slice(0, this.bodyLimitBytes - 1024)) : undefined };
       }
       default: {
