@@ -9,6 +9,7 @@ import { openSecret, sealContext, isSealed } from '../../src/crypto/sealed-secre
 import { establishSealingKey, SealingKeyMismatch } from '../../src/crypto/sealing-key-service.js';
 import { keyFingerprint } from '../../src/crypto/key-fingerprint.js';
 import { createLogger } from '../../src/log.js';
+import { cliActor } from '../../src/audit/request-actor.js';
 import type { NcentralConnector } from '../../src/ncentral/connector.js';
 import { NcentralService } from '../../src/ncentral/service.js';
 import { SigningKeyRing } from '../../src/oauth/key-service.js';
@@ -73,9 +74,11 @@ function ncentralWith(db: Kysely<DB>, key: Buffer): { service: NcentralService; 
   return { service, seenTokens };
 }
 
+const testActor = cliActor('test');
+
 async function connectedTenant(db: Kysely<DB>, key: Buffer): Promise<string> {
   const tenant = await insertTenant(db, { id: randomUUID(), name: `t-${randomUUID()}`, createdAt: clock.now() });
-  await ncentralWith(db, key).service.connect(tenant.id, { url: 'https://nc.example.com', token: NC_TOKEN });
+  await ncentralWith(db, key).service.connect(tenant.id, { url: 'https://nc.example.com', token: NC_TOKEN }, testActor);
   return tenant.id;
 }
 
@@ -171,7 +174,7 @@ t.test('ENCRYPTION_KEY_PREVIOUS re-seals signing keys and N-central tokens under
   // The running service reads them with the new key: it signs, and hands N-central the same token.
   await t.resolves(ringWith(db, newKey).signingKey());
   const nc = ncentralWith(db, newKey);
-  for (const tenantId of tenants) await nc.service.verify(tenantId);
+  for (const tenantId of tenants) await nc.service.verify(tenantId, testActor);
   t.same(nc.seenTokens, [NC_TOKEN, NC_TOKEN]);
 
   // Starting again with the variable still set changes nothing and asks for it to be removed.
