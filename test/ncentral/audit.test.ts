@@ -5,6 +5,8 @@ import { findOrgUnit } from '../../src/store/ncentral.js';
 import { createTestTenant } from '../helpers/tenants.js';
 import { auditEntries, entriesSince } from './audit-entries.js';
 import { fakeApp, type FakeApp } from './fake-app.js';
+import { memoryHarness, testActor } from './harness.js';
+import { smallEstate } from './memory-source.js';
 
 /**
  * Issue 19 through the admin API: every N-central change writes an audit entry naming the admin token, the
@@ -227,4 +229,19 @@ t.test('a change that rolls back writes no entry', async (t) => {
   t.equal((await call('POST', '/create-unmatched')).status, 500);
   t.same(await entriesSince(db, a.tenantId, before), [], 'no entry for a change that did not happen');
   t.equal((await findOrgUnit(db, a.tenantId, initech))?.state, 'unmatched');
+});
+
+t.test("the scheduler's nightly sync is recorded as the system, by its job", async (t) => {
+  const h = await memoryHarness(smallEstate());
+  await h.service.createUnmatched(h.tenantId, testActor);
+  await h.service.finish(h.tenantId, testActor, { wait: true });
+  const before = await auditEntries(h.db, h.tenantId);
+  const run = await h.service.runScheduled(h.tenantId, 'nightly-job-1');
+  t.equal(run?.status, 'succeeded');
+  t.match(await entriesSince(h.db, h.tenantId, before), [
+    { action: 'ncentral.sync', outcome: 'success', actor: { type: 'system', id: 'ncentral.nightly-sync' }, target: { type: 'ncentral_sync_run', id: run?.id }, detail: { trigger: 'scheduled', jobKey: 'nightly-job-1' } },
+  ]);
+  const again = await auditEntries(h.db, h.tenantId);
+  t.equal(await h.service.runScheduled(h.tenantId, 'nightly-job-1'), null, 'the same job delivered twice does not run again');
+  t.same(await entriesSince(h.db, h.tenantId, again), [], 'and writes nothing');
 });
