@@ -20,6 +20,7 @@ import { createClient } from '../src/oauth/credential-service.js';
 import { connectDatabase } from '../src/store/connect.js';
 import { migrateToLatest } from '../src/store/migrate.js';
 import { createTenant } from '../src/tenants/service.js';
+import { cliActor } from '../src/audit/request-actor.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -66,8 +67,8 @@ async function main(): Promise<void> {
     const deps = { config, database, clock: systemClock, log: pino({ level: 'warn' }), metrics: createMetrics(database) };
     const app = await buildApp(deps);
     await app.ready();
-    const tenant = await createTenant({ db: database.db, clock: systemClock }, `bench-${randomUUID()}`);
-    const { clientId, clientSecret } = await createClient({ db: database.db, clock: systemClock }, tenant.id);
+    const tenant = await createTenant({ db: database.db, clock: systemClock }, `bench-${randomUUID()}`, cliActor('bench'));
+    const { clientId, clientSecret } = await createClient({ db: database.db, clock: systemClock }, tenant.id, cliActor('bench'));
     const token = await app.inject({
       method: 'POST',
       url: '/oauth2/token',

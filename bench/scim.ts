@@ -19,6 +19,7 @@ import { createClient } from '../src/oauth/credential-service.js';
 import { connectDatabase } from '../src/store/connect.js';
 import { migrateToLatest } from '../src/store/migrate.js';
 import { postgresCpuMs, postgresCpuSince, processCpuMs } from './process-cpu.js';
+import { cliActor } from '../src/audit/request-actor.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -80,7 +81,7 @@ async function seed(): Promise<void> {
              1, now() - make_interval(secs => ${users} - g), now() - make_interval(secs => ${users} - g)
       from generate_series(1, ${users}::int) as g`.execute(database.db);
     await sql`vacuum analyze accounts`.execute(database.db);
-    Object.assign(oauth, await createClient({ db: database.db, clock: systemClock }, tenantId));
+    Object.assign(oauth, await createClient({ db: database.db, clock: systemClock }, tenantId, cliActor('bench')));
     process.stdout.write(`seeded ${users} users in ${((Date.now() - started) / 1000).toFixed(1)} s (schema ${schema})\n`);
   } finally {
     await database.close();

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
+import { SERVICE_WIDE, type AuditActor } from '../audit/audit-entry.js';
 import type { Clock } from '../clock.js';
+import { appendAuditEntry } from '../store/audit-entries.js';
 import type { AdminPrincipal } from '../http/principal.js';
 import {
   findAdminTokenById,
@@ -10,6 +12,7 @@ import {
   touchAdminToken,
 } from '../store/admin-tokens.js';
 import type { DB } from '../store/tables.js';
+import { inTransaction } from '../store/transaction.js';
 import { findTenantById, findTenantByName } from '../store/tenants.js';
 import { newAdminTokenText, parseAdminToken, adminTokenHasher, type SecretHasher } from './token-secret.js';
 
@@ -43,18 +46,33 @@ export interface CreatedAdminToken {
 export async function createAdminToken(
   deps: TokenDeps,
   input: { tenant?: string | undefined; role?: 'viewer' | 'admin'; label?: string | undefined },
+  actor: AuditActor,
 ): Promise<CreatedAdminToken> {
-  const tenantId = input.tenant === undefined ? null : (await resolveTenant(deps.db, input.tenant)).id;
+  let tenantId: string | null;
+  try {
+    tenantId = input.tenant === undefined ? null : (await resolveTenant(deps.db, input.tenant)).id;
+  } catch (err) {
+    if (err instanceof UnknownTenantError && !deps.db.isTransaction) {
+      await appendAuditEntry(deps.db, { tenantId: SERVICE_WIDE, actor, action: 'admin_token.create', outcome: 'failure', detail: { reason: err.message }, occurredAt: deps.clock.now() });
+    }
+    throw err;
+  }
   const id = randomUUID();
   const { token, secret } = newAdminTokenText(id);
   const role = input.role ?? 'admin';
-  await insertAdminToken(deps.db, {
-    id,
-    tenantId,
-    label: input.label ?? null,
-    role,
-    tokenHash: (deps.hasher ?? adminTokenHasher).hash(secret),
-    createdAt: deps.clock.now(),
+  const now = deps.clock.now();
+  await inTransaction(deps.db, async (trx) => {
+    await insertAdminToken(trx, { id, tenantId, label: input.label ?? null, role, tokenHash: (deps.hasher ?? adminTokenHasher).hash(secret), createdAt: now });
+    // A tenant's admin token joins that tenant's chain, a service-wide one the service's (issue 19).
+    await appendAuditEntry(trx, {
+      tenantId: tenantId ?? SERVICE_WIDE,
+      actor,
+      action: 'admin_token.create',
+      target: { type: 'admin_token', id },
+      outcome: 'success',
+      changes: { role: { old: null, new: role }, label: { old: null, new: input.label ?? null } },
+      occurredAt: now,
+    });
   });
   return { id, token, tenantId, role };
 }
@@ -77,7 +95,33 @@ export async function listTokens(deps: TokenDeps, tenant: string | undefined) {
   return listAdminTokens(deps.db, tenantId);
 }
 
-export async function revokeToken(deps: TokenDeps, id: string): Promise<boolean> {
-  if (!UUID.test(id)) return false;
-  return revokeAdminToken(deps.db, id, deps.clock.now());
+export async function revokeToken(deps: TokenDeps, id: string, actor: AuditActor): Promise<boolean> {
+  const now = deps.clock.now();
+  const row = UUID.test(id) ? await findAdminTokenById(deps.db, id.toLowerCase()) : undefined;
+  if (!row || row.revoked_at !== null) {
+    // Only an id-shaped value is recorded: a token pasted in place of its id must not be kept.
+    await appendAuditEntry(deps.db, {
+      tenantId: row?.tenant_id ?? SERVICE_WIDE,
+      actor,
+      action: 'admin_token.revoke',
+      target: { type: 'admin_token', id: UUID.test(id) ? id.toLowerCase() : '(not an id)' },
+      outcome: 'failure',
+      detail: { reason: row ? 'already revoked' : 'no such admin token' },
+      occurredAt: now,
+    });
+    return false;
+  }
+  return deps.db.transaction().execute(async (trx) => {
+    if (!(await revokeAdminToken(trx, row.id, now))) return false;
+    await appendAuditEntry(trx, {
+      tenantId: row.tenant_id ?? SERVICE_WIDE,
+      actor,
+      action: 'admin_token.revoke',
+      target: { type: 'admin_token', id: row.id },
+      outcome: 'success',
+      changes: { revoked: { old: false, new: true } },
+      occurredAt: now,
+    });
+    return true;
+  });
 }

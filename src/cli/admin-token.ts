@@ -23,7 +23,7 @@ export const adminTokenCommand: CommandGroup = {
         if (positional.length > 0) throw new UsageError(`unexpected argument ${positional[0]}`);
         const role = values.get('role') ?? 'admin';
         if (role !== 'admin' && role !== 'viewer') throw new UsageError('--role must be admin or viewer');
-        const created = await createAdminToken(tokenDeps, { tenant: values.get('tenant'), role, label: values.get('label') });
+        const created = await createAdminToken(tokenDeps, { tenant: values.get('tenant'), role, label: values.get('label') }, ctx.actor);
         emit(ctx, { token: created.token, id: created.id, tenant_id: created.tenantId, role: created.role }, [
           `admin token ${created.id} (${created.tenantId ? `tenant ${created.tenantId}` : 'all tenants'}, ${created.role})`,
           '',
@@ -59,7 +59,7 @@ export const adminTokenCommand: CommandGroup = {
         const { positional } = parseOptions(rest, {});
         const [id] = positional;
         if (!id || positional.length > 1) throw new UsageError('revoke takes one token id');
-        if (!(await revokeToken(tokenDeps, id))) throw new CommandFailure(`no active admin token ${id}`);
+        if (!(await revokeToken(tokenDeps, id, ctx.actor))) throw new CommandFailure(`no active admin token ${id}`);
         emit(ctx, { id, revoked: true }, [`admin token ${id} revoked`]);
         return 0;
       }

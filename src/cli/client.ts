@@ -41,7 +41,7 @@ export const clientCommand: CommandGroup = {
     switch (action) {
       case 'create': {
         const tenant = await tenantOf();
-        const { clientId, clientSecret } = await createClient(services, tenant.id);
+        const { clientId, clientSecret } = await createClient(services, tenant.id, ctx.actor);
         const tenantUrl = base ? scimAudienceFor(base) : null;
         const tokenEndpoint = base ? tokenEndpointFor(base) : null;
         emit(ctx, { client_id: clientId, client_secret: clientSecret, tenant_url: tenantUrl, token_endpoint: tokenEndpoint }, [
@@ -83,7 +83,7 @@ export const clientCommand: CommandGroup = {
           until = new Date(values['old-valid-until']);
           if (Number.isNaN(until.getTime())) throw new UsageError('--old-valid-until must be an ISO 8601 time, e.g. 2026-12-01T12:00:00Z');
         }
-        const { clientSecret } = await orFail(rotateClientSecret(services, tenantId, clientId, until));
+        const { clientSecret } = await orFail(rotateClientSecret(services, tenantId, clientId, until, ctx.actor));
         const oldValidUntil = (until < now ? now : until).toISOString();
         emit(ctx, { client_id: clientId, client_secret: clientSecret, old_secret_valid_until: oldValidUntil }, [
           `new Client Secret for ${clientId}: ${clientSecret}`,
@@ -94,7 +94,7 @@ export const clientCommand: CommandGroup = {
       }
       case 'revoke': {
         const { clientId, tenantId } = await clientAndTenant();
-        await orFail(revokeOAuthClient(services, tenantId, clientId));
+        await orFail(revokeOAuthClient(services, tenantId, clientId, ctx.actor));
         emit(ctx, { client_id: clientId, status: 'revoked' }, [
           `revoked ${clientId}: it gets no new tokens, and its issued tokens stop working within ${deps.config.credentialRecheckSeconds} s`,
         ]);

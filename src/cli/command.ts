@@ -1,3 +1,4 @@
+import type { AuditActor } from '../audit/audit-entry.js';
 import type { Deps } from '../deps.js';
 
 /**
@@ -16,11 +17,15 @@ export interface CommandEdge {
   onInterrupt(handler: () => void): () => void;
   /** Set when a running service runs the command for a CLI: that service's pid. */
   servedBy?: { pid: number } | undefined;
+  /** Who the audit trail names for what the command changes; the OS user running the CLI when unset. */
+  actor?: AuditActor | undefined;
 }
 
 /** What a command can use: the opened dependencies (opened lazily, once) and where to print. */
 export interface CommandContext extends CommandEdge {
   deps(): Promise<Deps>;
+  /** Who the command acts as, for the audit trail (issue 19). */
+  actor: AuditActor;
   json: boolean;
   out(line: string): void;
   err(line: string): void;

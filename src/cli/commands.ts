@@ -1,5 +1,6 @@
 import type { CommandGroup } from './command.js';
 import { adminTokenCommand } from './admin-token.js';
+import { auditCommand } from './audit.js';
 import { clientCommand } from './client.js';
 import { keysCommand } from './keys.js';
 import { logsCommand } from './logs.js';
@@ -18,4 +19,5 @@ export const commandGroups: CommandGroup[] = [
   adminTokenCommand,
   logsCommand,
   ncentralCommand,
+  auditCommand,
 ];

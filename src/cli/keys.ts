@@ -13,7 +13,7 @@ export const keysCommand: CommandGroup = {
     const deps = await ctx.deps();
     const ring = new SigningKeyRing({ db: deps.database.db, clock: deps.clock, config: deps.config, log: deps.log });
     if (action === 'rotate') {
-      const result = await ring.rotate();
+      const result = await ring.rotate(ctx.actor);
       emit(
         ctx,
         { kid: result.kid, retired_kid: result.retiredKid ?? null, retired_published_until: result.retiredPublishedUntil?.toISOString() ?? null },

@@ -158,7 +158,7 @@ async function purge(args: string[], ctx: CommandContext): Promise<number> {
   if (positional.length > 0) throw new UsageError(`unexpected argument ${positional[0]}`);
   const batchSize = integer(values.get('batch-size'), 'batch-size', 1, 100_000);
   const deps = await ctx.deps();
-  const result = await purgeExpiredEntries(purgeDepsOf(deps), batchSize === undefined ? {} : { batchSize });
+  const result = await purgeExpiredEntries({ ...purgeDepsOf(deps), actor: ctx.actor }, batchSize === undefined ? {} : { batchSize });
   emit(ctx, { retention_days: deps.config.retentionDays, ...result }, [
     `deleted ${result.deleted} entries older than ${result.cutoff} (RETENTION_DAYS=${deps.config.retentionDays}) in ${result.batches} batches`,
   ]);

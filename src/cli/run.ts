@@ -1,4 +1,5 @@
 import pino from 'pino';
+import { cliActor } from '../audit/request-actor.js';
 import { ConfigError, loadConfig } from '../config.js';
 import type { Deps } from '../deps.js';
 import { createLogger } from '../log.js';
@@ -62,6 +63,7 @@ export async function runCli(
   let deps: Deps | undefined;
   const ctx: CommandContext = {
     ...edge,
+    actor: edge.actor ?? cliActor(),
     json,
     out: io.out,
     err: io.err,

@@ -18,7 +18,7 @@ export const tenantCommand: CommandGroup = {
     switch (action) {
       case 'create': {
         if (!target) throw new UsageError('tenant create needs a NAME');
-        const tenant = await orFail(createTenant(await tenantDeps(ctx), target));
+        const tenant = await orFail(createTenant(await tenantDeps(ctx), target, ctx.actor));
         emit(ctx, { id: tenant.id, name: tenant.name }, [`created tenant "${tenant.name}"`, `id: ${tenant.id}`, `next: client create --tenant ${tenant.id}`]);
         return 0;
       }
@@ -34,7 +34,7 @@ export const tenantCommand: CommandGroup = {
       case 'disable':
       case 'enable': {
         if (!target) throw new UsageError(`tenant ${action} needs a tenant id or name`);
-        const tenant = await orFail(setTenantEnabled(await tenantDeps(ctx), target, action === 'enable'));
+        const tenant = await orFail(setTenantEnabled(await tenantDeps(ctx), target, action === 'enable', ctx.actor));
         emit(ctx, { id: tenant.id, name: tenant.name, status: tenant.status }, [
           `tenant "${tenant.name}" is ${tenant.status}`,
           ...(action === 'disable'

@@ -20,7 +20,7 @@ export const tokenCommand: CommandGroup = {
     const services = { db: deps.database.db, clock: deps.clock };
     const tenant = await orFail(resolveTenant(services, values.tenant));
     if (action === 'create') {
-      const { id, token } = await createSecretToken(services, tenant.id);
+      const { id, token } = await createSecretToken(services, tenant.id, ctx.actor);
       const base = deps.config.publicBaseUrl;
       emit(ctx, { token }, [
         `created secret token ${id} for tenant "${tenant.name}". Paste into Entra's provisioning Admin Credentials:`,
@@ -50,7 +50,7 @@ export const tokenCommand: CommandGroup = {
       return 0;
     }
     if (!tokenId) throw new UsageError('token revoke needs a TOKEN_ID (see token list)');
-    await orFail(revokeTenantSecretToken(services, tenant.id, tokenId));
+    await orFail(revokeTenantSecretToken(services, tenant.id, tokenId, ctx.actor));
     emit(ctx, { id: tokenId, status: 'revoked' }, [`revoked secret token ${tokenId}; it stops working within ${deps.config.credentialRecheckSeconds} s`]);
     return 0;
   },

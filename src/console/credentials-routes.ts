@@ -1,3 +1,4 @@
+import { actorFromRequest } from '../audit/request-actor.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { HttpFailure } from '../http/errors.js';
 import {
@@ -109,7 +110,7 @@ export async function credentialsRoutes(app: FastifyInstance, ctx: ConsoleContex
   app.get('/credentials', admin, async (request, reply) => render(request, reply));
 
   app.post('/credentials/clients', admin, async (request, reply) => {
-    const { clientId, clientSecret } = await createClient(deps, tenantOf(request).tenantId);
+    const { clientId, clientSecret } = await createClient(deps, tenantOf(request).tenantId, actorFromRequest(request));
     const { tenantUrl, tokenEndpoint } = urls(request);
     request.log.info({ event: 'console.client.create', clientId, by: tenantOf(request).user.subject }, 'OAuth client created');
     return render(request, reply, {
@@ -128,7 +129,7 @@ export async function credentialsRoutes(app: FastifyInstance, ctx: ConsoleContex
     const clientId = form['clientId'] ?? '';
     const overlap = OVERLAPS[form['overlap'] ?? 'now'] ?? 0;
     const until = new Date(ctx.deps.clock.now().getTime() + overlap);
-    const { clientSecret } = await rotateClientSecret(deps, tenantOf(request).tenantId, clientId, until).catch(operatorError);
+    const { clientSecret } = await rotateClientSecret(deps, tenantOf(request).tenantId, clientId, until, actorFromRequest(request)).catch(operatorError);
     const { tenantUrl, tokenEndpoint } = urls(request);
     request.log.info({ event: 'console.client.rotate', clientId, by: tenantOf(request).user.subject }, 'OAuth client secret rotated');
     return render(request, reply, {
@@ -144,13 +145,13 @@ export async function credentialsRoutes(app: FastifyInstance, ctx: ConsoleContex
 
   app.post('/credentials/clients/revoke', admin, async (request, reply) => {
     const clientId = formOf(request)['clientId'] ?? '';
-    await revokeOAuthClient(deps, tenantOf(request).tenantId, clientId).catch(operatorError);
+    await revokeOAuthClient(deps, tenantOf(request).tenantId, clientId, actorFromRequest(request)).catch(operatorError);
     request.log.info({ event: 'console.client.revoke', clientId, by: tenantOf(request).user.subject }, 'OAuth client revoked');
     return reply.redirect('/console/credentials?done=client-revoked', 303);
   });
 
   app.post('/credentials/tokens', admin, async (request, reply) => {
-    const { id, token } = await createSecretToken(deps, tenantOf(request).tenantId);
+    const { id, token } = await createSecretToken(deps, tenantOf(request).tenantId, actorFromRequest(request));
     const { tenantUrl } = urls(request);
     request.log.info({ event: 'console.secret-token.create', id, by: tenantOf(request).user.subject }, 'secret token created');
     return render(request, reply, {
@@ -164,7 +165,7 @@ export async function credentialsRoutes(app: FastifyInstance, ctx: ConsoleContex
 
   app.post('/credentials/tokens/revoke', admin, async (request, reply) => {
     const id = formOf(request)['id'] ?? '';
-    await revokeTenantSecretToken(deps, tenantOf(request).tenantId, id).catch(operatorError);
+    await revokeTenantSecretToken(deps, tenantOf(request).tenantId, id, actorFromRequest(request)).catch(operatorError);
     request.log.info({ event: 'console.secret-token.revoke', id, by: tenantOf(request).user.subject }, 'secret token revoked');
     return reply.redirect('/console/credentials?done=token-revoked', 303);
   });

@@ -3,6 +3,8 @@ import fastifyCookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import helmet from '@fastify/helmet';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { recordAuditEntry } from '../audit/audit-service.js';
+import { actorFromRequest } from '../audit/request-actor.js';
 import { HttpFailure } from '../http/errors.js';
 import { SCRIPT, SCRIPT_PATH, STYLESHEET, STYLESHEET_PATH } from './assets.js';
 import { clearSession, cookieSettings, readSession, writeSession, type Access, type ConsoleContext, type ConsoleOptions } from './context.js';
@@ -121,6 +123,17 @@ export async function consolePlugin(app: FastifyInstance, options: ConsoleOption
       throw new HttpFailure({ status: 403, reason: 'forbidden', detail: 'Choose a tenant first.' });
     }
     if (access === 'admin' && user.role !== 'admin') {
+      // A viewer's attempt to change something is a refused action (issue 19); looking is not recorded.
+      if (request.method !== 'GET' && request.method !== 'HEAD') {
+        await recordAuditEntry(options.deps.database.db, {
+          tenantId: user.tenantId,
+          actor: actorFromRequest(request),
+          action: 'console.change',
+          outcome: 'refused',
+          detail: { reason: 'viewer role', method: request.method, route: request.routeOptions.url ?? request.url.split('?')[0] },
+          occurredAt: options.deps.clock.now(),
+        });
+      }
       throw new HttpFailure({ status: 403, reason: 'forbidden', detail: 'Your role is viewer: you can look, but not change anything.' });
     }
   });

@@ -27,6 +27,8 @@ export interface SignedInUser {
   via: 'admin-token' | 'oidc';
   /** The admin token signed in with, re-checked on every request so revoking it ends the session. */
   tokenId?: string | undefined;
+  /** The id_token's `sub` of an OIDC sign-in: the stable id the audit trail names the person by (issue 19). */
+  oidcSubject?: string | undefined;
   role: ConsoleRole;
   /** The tenant whose data every page shows; null until a service-wide operator picks one. */
   tenantId: string | null;

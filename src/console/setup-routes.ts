@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { actorFromRequest } from '../audit/request-actor.js';
 import { TenantError } from '../tenants/service.js';
 import { formOf, queryOf, sendPage, type ConsoleContext } from './context.js';
 import { html, type SafeHtml } from './html.js';
@@ -72,7 +73,7 @@ export async function setupRoutes(app: FastifyInstance, ctx: ConsoleContext): Pr
     const name = form['tenant'] ?? '';
     let done;
     try {
-      done = await setup.complete(code, name);
+      done = await setup.complete(code, name, actorFromRequest(request));
     } catch (err) {
       if (err instanceof SetupRefused) {
         request.log.info({ reason: err.reason }, 'setup link refused');

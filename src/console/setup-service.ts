@@ -1,9 +1,11 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createAdminToken, type CreatedAdminToken } from '../admin/admin-token-service.js';
+import { SERVICE_WIDE, type AuditActor } from '../audit/audit-entry.js';
 import type { Deps } from '../deps.js';
+import { appendAuditEntry } from '../store/audit-entries.js';
 import { deleteSetupCode, findSetupCode, hasAdminTokens, isUnsetDatabase, replaceSetupCode } from '../store/setup-codes.js';
 import type { Tenant } from '../store/tables.js';
-import { createTenant } from '../tenants/service.js';
+import { createTenant, TenantError } from '../tenants/service.js';
 
 /** A setup link works for this long after the start that logged it (issue 12). */
 export const SETUP_CODE_TTL_MS = 24 * 3600_000;
@@ -36,9 +38,9 @@ export interface SetupService {
   /**
    * Uses the code and creates the first tenant and a service-wide admin token, in one transaction: the code is
    * deleted by exactly one caller, and if anything fails it stays valid. Throws SetupRefused, or TenantError
-   * for a name the operator can fix.
+   * for a name the operator can fix. Either way the audit trail records the use (issue 19), never the code.
    */
-  complete(code: string, tenantName: string): Promise<CompletedSetup>;
+  complete(code: string, tenantName: string, actor: AuditActor): Promise<CompletedSetup>;
 }
 
 /** SHA-256 of 256 random bits: no slow hash needed, and the stored digest opens nothing. */
@@ -73,18 +75,43 @@ export function createSetupService(deps: Pick<Deps, 'database' | 'clock'>): Setu
       return verdict;
     },
 
-    async complete(code, tenantName) {
-      return database.db.transaction().execute(async (trx) => {
-        const stored = await findSetupCode(trx, true);
-        const verdict = judge(stored, code);
-        if (verdict !== 'valid' || !stored) throw new SetupRefused(verdict === 'valid' ? 'unknown' : verdict);
-        if (!(await deleteSetupCode(trx, stored.codeHash))) throw new SetupRefused('unknown');
-        // An admin token made meanwhile (the CLI beside the service) means someone already has the keys.
-        if (await hasAdminTokens(trx)) throw new SetupRefused('already-set-up');
-        const tenant = await createTenant({ db: trx, clock }, tenantName);
-        const adminToken = await createAdminToken({ db: trx, clock }, { role: 'admin', label: 'first-run setup' });
-        return { tenant, adminToken };
-      });
+    async complete(code, tenantName, actor) {
+      const setupActor: AuditActor = { ...actor, type: 'setup' };
+      try {
+        return await database.db.transaction().execute(async (trx) => {
+          const stored = await findSetupCode(trx, true);
+          const verdict = judge(stored, code);
+          if (verdict !== 'valid' || !stored) throw new SetupRefused(verdict === 'valid' ? 'unknown' : verdict);
+          if (!(await deleteSetupCode(trx, stored.codeHash))) throw new SetupRefused('unknown');
+          // An admin token made meanwhile (the CLI beside the service) means someone already has the keys.
+          if (await hasAdminTokens(trx)) throw new SetupRefused('already-set-up');
+          const tenant = await createTenant({ db: trx, clock }, tenantName, setupActor);
+          const adminToken = await createAdminToken({ db: trx, clock }, { role: 'admin', label: 'first-run setup' }, setupActor);
+          await appendAuditEntry(trx, {
+            tenantId: SERVICE_WIDE,
+            actor: setupActor,
+            action: 'setup.use',
+            target: { type: 'tenant', id: tenant.id },
+            outcome: 'success',
+            detail: { adminTokenId: adminToken.id },
+            occurredAt: clock.now(),
+          });
+          return { tenant, adminToken };
+        });
+      } catch (err) {
+        // After the rollback: the refusal is recorded even though nothing else was.
+        if (err instanceof SetupRefused || err instanceof TenantError) {
+          await appendAuditEntry(database.db, {
+            tenantId: SERVICE_WIDE,
+            actor: setupActor,
+            action: 'setup.use',
+            outcome: err instanceof SetupRefused ? 'refused' : 'failure',
+            detail: { reason: err instanceof SetupRefused ? err.reason : err.message },
+            occurredAt: clock.now(),
+          });
+        }
+        throw err;
+      }
     },
   };
 }

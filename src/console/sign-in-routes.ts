@@ -1,5 +1,8 @@
 import oauth2, { type OAuth2Namespace } from '@fastify/oauth2';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { SERVICE_WIDE, type AuditActor, type AuditOutcome } from '../audit/audit-entry.js';
+import { recordAuditEntry } from '../audit/audit-service.js';
+import { actorFromRequest } from '../audit/request-actor.js';
 import { clearSession, formOf, type ConsoleContext, queryOf, safeNext, sendPage, writeSession } from './context.js';
 import { html, type SafeHtml } from './html.js';
 import { identityClaims, mapIdentity } from './identity-mapping.js';
@@ -28,6 +31,24 @@ export function ensureAnonymousSession(ctx: ConsoleContext, request: FastifyRequ
   const fresh = anonymousSession(now, ctx.cookie.ttlMs);
   writeSession(reply, ctx.cookie, fresh, now);
   return fresh;
+}
+
+/**
+ * A console sign-in, sign-out or refused attempt in the audit trail (issue 19): in the signed-in tenant's chain,
+ * else the service's. The method (token or OIDC) and subject are recorded; the token presented never is.
+ */
+async function recordSignIn(
+  ctx: ConsoleContext,
+  entry: { action: 'console.sign_in' | 'console.sign_out'; actor: AuditActor; outcome: AuditOutcome; tenantId: string | null; method: 'token' | 'oidc'; reason?: string },
+): Promise<void> {
+  await recordAuditEntry(ctx.deps.database.db, {
+    tenantId: entry.tenantId ?? SERVICE_WIDE,
+    actor: entry.actor,
+    action: entry.action,
+    outcome: entry.outcome,
+    detail: { method: entry.method, ...(entry.reason === undefined ? {} : { reason: entry.reason }) },
+    occurredAt: ctx.deps.clock.now(),
+  });
 }
 
 async function endSession(ctx: ConsoleContext, request: FastifyRequest): Promise<void> {
@@ -78,6 +99,7 @@ export async function signInRoutes(app: FastifyInstance, ctx: ConsoleContext): P
     const identity = form['token'] ? await ctx.verifyAdminToken(form['token'].trim()) : null;
     if (!identity) {
       request.log.info({ via: 'admin-token' }, 'console sign-in refused');
+      await recordSignIn(ctx, { action: 'console.sign_in', actor: actorFromRequest(request), outcome: 'refused', tenantId: null, method: 'token', reason: 'unknown, revoked or expired admin token' });
       return sendPage(reply, signInPage(session, safeNext(form['next']), notice('bad', 'That admin token is not valid (unknown, revoked or expired).')), 401);
     }
     const tenant = identity.tenantId ? await tenantById(database.db, identity.tenantId) : undefined;
@@ -92,12 +114,16 @@ export async function signInRoutes(app: FastifyInstance, ctx: ConsoleContext): P
     };
     await startSession(ctx, reply, user, null);
     request.log.info({ via: 'admin-token', subject: user.subject, tenantId: user.tenantId }, 'console sign-in');
+    await recordSignIn(ctx, { action: 'console.sign_in', actor: actorFromRequest(request), outcome: 'success', tenantId: identity.tenantId, method: 'token' });
     return reply.redirect(user.tenantId ? safeNext(form['next']) : '/console/tenants', 303);
   });
 
   // Revokes the server-side record, so a copy of the cookie kept anywhere stops working too.
   app.post('/sign-out', { config: { access: 'public' } }, async (request, reply) => {
+    const user = request.consoleSession?.user;
+    const actor = actorFromRequest(request);
     await endSession(ctx, request);
+    if (user) await recordSignIn(ctx, { action: 'console.sign_out', actor, outcome: 'success', tenantId: user.serviceWide ? null : user.tenantId, method: user.via === 'oidc' ? 'oidc' : 'token' });
     clearSession(reply, cookie);
     return reply.redirect('/console/sign-in', 303);
   });
@@ -162,6 +188,7 @@ async function oidcRoutes(app: FastifyInstance, ctx: ConsoleContext & { provider
     } catch (err) {
       const why = err instanceof IdTokenError ? err.message : /state/i.test((err as Error).message) ? 'the sign-in state does not match this browser' : 'the provider refused the authorization code';
       request.log.warn({ via: 'oidc', problem: why }, 'console sign-in refused');
+      await recordSignIn(ctx, { action: 'console.sign_in', actor: actorFromRequest(request), outcome: 'refused', tenantId: null, method: 'oidc', reason: why });
       return refuse(reply, 401, 'Sign-in failed', html`<p>Signing in failed: ${why}. Start again from the sign-in page.</p>`);
     }
     const mapping = mapIdentity(claims, provider.config);
@@ -169,6 +196,14 @@ async function oidcRoutes(app: FastifyInstance, ctx: ConsoleContext & { provider
     if (mapping.kind === 'refused' || (mapping.tenantRef !== '*' && !tenant)) {
       const reason = mapping.kind === 'refused' ? mapping.reason : `Your account is mapped to tenant “${mapping.tenantRef}”, which does not exist or is disabled.`;
       request.log.info({ via: 'oidc', identity: mapping.identity }, 'console sign-in refused: no tenant');
+      await recordSignIn(ctx, {
+        action: 'console.sign_in',
+        actor: { ...actorFromRequest(request), type: 'oidc', id: typeof claims.sub === 'string' ? claims.sub : undefined, label: mapping.identity },
+        outcome: 'refused',
+        tenantId: null,
+        method: 'oidc',
+        reason,
+      });
       clearSession(reply, cookie);
       return refuse(reply, 403, 'No access to this console', html`<p>You signed in as <strong>${mapping.identity}</strong>. ${reason}</p>
         <p>Ask the service's administrator to add you to <code>OIDC_ALLOW_LIST</code> or to give your account the tenant claim.</p>`);
@@ -176,6 +211,7 @@ async function oidcRoutes(app: FastifyInstance, ctx: ConsoleContext & { provider
     const user: SignedInUser = {
       subject: mapping.identity,
       via: 'oidc',
+      oidcSubject: typeof claims.sub === 'string' ? claims.sub : undefined,
       role: mapping.role,
       tenantId: tenant?.id ?? null,
       tenantName: tenant?.name ?? null,
@@ -183,6 +219,7 @@ async function oidcRoutes(app: FastifyInstance, ctx: ConsoleContext & { provider
     };
     await startSession(ctx, reply, user, identityClaims(claims, provider.config));
     request.log.info({ via: 'oidc', subject: user.subject, tenantId: user.tenantId }, 'console sign-in');
+    await recordSignIn(ctx, { action: 'console.sign_in', actor: actorFromRequest(request), outcome: 'success', tenantId: mapping.tenantRef === '*' ? null : (tenant?.id ?? null), method: 'oidc' });
     return reply.redirect(user.tenantId ? '/console/logs' : '/console/tenants', 303);
   });
 }

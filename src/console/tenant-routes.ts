@@ -1,4 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { SERVICE_WIDE } from '../audit/audit-entry.js';
+import { recordAuditEntry } from '../audit/audit-service.js';
+import { actorFromRequest } from '../audit/request-actor.js';
 import { HttpFailure } from '../http/errors.js';
 import { createTenant, renameTenant, setTenantEnabled, TenantError } from '../tenants/service.js';
 import { formOf, queryOf, sendPage, userOf, writeSession, type ConsoleContext } from './context.js';
@@ -25,8 +28,20 @@ export async function tenantRoutes(app: FastifyInstance, ctx: ConsoleContext): P
   };
 
   /** Creating, renaming, disabling and enabling tenants: service-wide admins only, as the CLI's operator. */
-  const manager = (request: FastifyRequest): SignedInUser => {
+  const manager = async (request: FastifyRequest, action: string): Promise<SignedInUser> => {
     const user = userOf(request);
+    const refusal = !user.serviceWide ? 'not a service-wide operator' : user.role !== 'admin' ? 'viewer role' : undefined;
+    if (refusal) {
+      // Managing tenants without the right: refused, and recorded in the operator's own chain (issue 19).
+      await recordAuditEntry(database.db, {
+        tenantId: user.serviceWide ? SERVICE_WIDE : (user.tenantId ?? SERVICE_WIDE),
+        actor: actorFromRequest(request),
+        action,
+        outcome: 'refused',
+        detail: { reason: refusal },
+        occurredAt: clock.now(),
+      });
+    }
     onlyServiceWide(user.serviceWide);
     if (user.role !== 'admin') throw new HttpFailure({ status: 403, reason: 'forbidden', detail: 'Your role is viewer: you can look, but not change anything.' });
     return user;
@@ -102,16 +117,16 @@ export async function tenantRoutes(app: FastifyInstance, ctx: ConsoleContext): P
   });
 
   app.post('/tenants/create', signedIn, async (request, reply) => {
-    const user = manager(request);
-    const tenant = await createTenant(tenantDeps, formOf(request)['name'] ?? '').catch(operatorError);
+    const user = await manager(request, 'tenant.create');
+    const tenant = await createTenant(tenantDeps, formOf(request)['name'] ?? '', actorFromRequest(request)).catch(operatorError);
     request.log.info({ event: 'console.tenant.create', tenantId: tenant.id, by: user.subject }, 'tenant created');
     return reply.redirect('/console/tenants?done=created', 303);
   });
 
   app.post('/tenants/rename', signedIn, async (request, reply) => {
-    const user = manager(request);
+    const user = await manager(request, 'tenant.rename');
     const tenant = await namedTenant(request);
-    const renamed = await renameTenant(tenantDeps, tenant.id, formOf(request)['name'] ?? '').catch(operatorError);
+    const renamed = await renameTenant(tenantDeps, tenant.id, formOf(request)['name'] ?? '', actorFromRequest(request)).catch(operatorError);
     request.log.info({ event: 'console.tenant.rename', tenantId: tenant.id, by: user.subject }, 'tenant renamed');
     // The header names the tenant being viewed: keep it in step when that is the one renamed.
     const session = request.consoleSession;
@@ -121,9 +136,9 @@ export async function tenantRoutes(app: FastifyInstance, ctx: ConsoleContext): P
 
   for (const action of ['disable', 'enable'] as const) {
     app.post(`/tenants/${action}`, signedIn, async (request, reply) => {
-      const user = manager(request);
+      const user = await manager(request, `tenant.${action}`);
       const tenant = await namedTenant(request);
-      await setTenantEnabled(tenantDeps, tenant.id, action === 'enable').catch(operatorError);
+      await setTenantEnabled(tenantDeps, tenant.id, action === 'enable', actorFromRequest(request)).catch(operatorError);
       request.log.info({ event: `console.tenant.${action}`, tenantId: tenant.id, by: user.subject }, `tenant ${action}d`);
       return reply.redirect(`/console/tenants?done=${action}d`, 303);
     });

@@ -1,4 +1,5 @@
 import { readFileSync, statSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { connect, type Socket } from 'node:net';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -52,7 +53,7 @@ export async function forwardToService(
         io.err(`error: cannot read ${join(root, TOKEN_FILE)} (${(err as NodeJS.ErrnoException).code ?? 'error'}): run the CLI as the user the service (pid ${holder.pid}) runs as`);
         return 1;
       }
-      return exchange(socket, { type: 'run', token, argv, cwd: io.cwd, errIsTty: io.errIsTty }, io, holder.pid);
+      return exchange(socket, { type: 'run', token, argv, cwd: io.cwd, errIsTty: io.errIsTty, user: osUserName() }, io, holder.pid);
     }
     // The service died meanwhile: its lock is stale now, and the CLI can open the folder itself.
     if (dataDirHolder(config)?.pid !== holder.pid) return undefined;
@@ -121,4 +122,13 @@ async function exchange(socket: Socket, request: RunRequest, io: ForwardIo, pid:
     );
     socket.write(frame(request));
   });
+}
+
+/** Who runs this CLI, for the service's audit trail (a user without a passwd entry is left to the service). */
+function osUserName(): string | undefined {
+  try {
+    return userInfo().username;
+  } catch {
+    return undefined;
+  }
 }

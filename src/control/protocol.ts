@@ -21,6 +21,8 @@ export const RunRequest = Type.Object({
   argv: Type.Array(Type.String(), { maxItems: 1000 }),
   cwd: Type.String(),
   errIsTty: Type.Boolean(),
+  /** The OS user running the CLI, named in the audit trail; only that user (or root) can read the token. */
+  user: Type.Optional(Type.String({ maxLength: 200 })),
 });
 export type RunRequest = Static<typeof RunRequest>;
 

@@ -2,6 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmodSync, lstatSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { join, resolve } from 'node:path';
+import { cliActor } from '../audit/request-actor.js';
 import { runCli } from '../cli/run.js';
 import type { CommandEdge } from '../cli/command.js';
 import type { Deps } from '../deps.js';
@@ -173,6 +174,7 @@ function serve(socket: Socket, options: { authorised(token: string): boolean; de
         return () => interrupts.delete(handler);
       },
       servedBy: { pid: process.pid },
+      actor: { ...cliActor(request.user), label: 'via the control socket' },
     };
     options.deps.log.info({ command: request.argv.slice(0, 2).join(' ') }, 'CLI command over the control socket');
     const code = await runCli(

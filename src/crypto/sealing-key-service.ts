@@ -1,8 +1,11 @@
 import { resolve } from 'node:path';
 import type { Kysely, Transaction } from 'kysely';
 import type { Logger } from 'pino';
+import { SERVICE_WIDE } from '../audit/audit-entry.js';
+import { systemActor } from '../audit/request-actor.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
+import { appendAuditEntry } from '../store/audit-entries.js';
 import {
   findAnySealedValue,
   listSealedValues,
@@ -63,6 +66,16 @@ export async function establishSealingKey(deps: SealingKeyDeps): Promise<Buffer>
     } else if (previous && keyMatchesFingerprint(previous, recorded)) {
       const count = await resealAll(trx, previous, source.key);
       await replaceKeyFingerprint(trx, keyFingerprint(source.key), now);
+      // Counts only: neither key nor its fingerprint (a hash of a secret) goes into the audit trail.
+      await appendAuditEntry(trx, {
+        tenantId: SERVICE_WIDE,
+        actor: systemActor('startup'),
+        action: 'encryption_key.reseal',
+        target: { type: 'encryption_key', id: 'current' },
+        outcome: 'success',
+        detail: { resealed: count },
+        occurredAt: now,
+      });
       deps.log.warn({ resealed: count }, 'rotated the encryption key: every sealed secret is now sealed under the new key; remove ENCRYPTION_KEY_PREVIOUS');
     } else {
       throw mismatch(source, `the stored secrets (fingerprint ${shortFingerprint(recorded)})`);

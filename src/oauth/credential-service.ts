@@ -1,6 +1,9 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
+import type { AuditActor } from '../audit/audit-entry.js';
+import { recordRefusal } from '../audit/audit-service.js';
 import type { Clock } from '../clock.js';
+import { appendAuditEntry } from '../store/audit-entries.js';
 import {
   expireClientSecrets,
   findClient,
@@ -31,13 +34,14 @@ const CLIENT_SECRET_PREFIX = 'ppcs';
 const CLIENT_ID_PREFIX = 'ppc';
 
 /** A new OAuth client for the tenant; the secret is returned here once and only its digest is kept. */
-export async function createClient(deps: CredentialDeps, tenantId: string): Promise<{ clientId: string; clientSecret: string }> {
+export async function createClient(deps: CredentialDeps, tenantId: string, actor: AuditActor): Promise<{ clientId: string; clientSecret: string }> {
   const clientId = `${CLIENT_ID_PREFIX}_${randomBytes(16).toString('base64url')}`;
   const clientSecret = generateSecret(CLIENT_SECRET_PREFIX);
   const now = deps.clock.now();
   await deps.db.transaction().execute(async (trx) => {
     await insertClient(trx, { tenantId, clientId, createdAt: now });
     await insertClientSecret(trx, { tenantId, clientId, id: randomUUID(), secretHash: hashSecret(clientSecret, 'client-secret'), createdAt: now });
+    await audit(trx, tenantId, actor, 'oauth_client.create', { type: 'oauth_client', id: clientId }, now, { status: { old: null, new: 'active' } });
   });
   return { clientId, clientSecret };
 }
@@ -51,21 +55,28 @@ export async function rotateClientSecret(
   tenantId: string,
   clientId: string,
   oldValidUntil: Date,
+  actor: AuditActor,
 ): Promise<{ clientSecret: string }> {
-  const client = await activeClient(deps, tenantId, clientId);
+  const client = await activeClient(deps, tenantId, clientId).catch((err: unknown) => refused(deps, err, tenantId, actor, 'oauth_client.rotate_secret', clientId));
   const clientSecret = generateSecret(CLIENT_SECRET_PREFIX);
   const now = deps.clock.now();
   await deps.db.transaction().execute(async (trx) => {
-    await expireClientSecrets(trx, tenantId, client.client_id, oldValidUntil < now ? now : oldValidUntil);
+    const oldSecretsValidUntil = oldValidUntil < now ? now : oldValidUntil;
+    await expireClientSecrets(trx, tenantId, client.client_id, oldSecretsValidUntil);
     await insertClientSecret(trx, { tenantId, clientId, id: randomUUID(), secretHash: hashSecret(clientSecret, 'client-secret'), createdAt: now });
+    await audit(trx, tenantId, actor, 'oauth_client.rotate_secret', { type: 'oauth_client', id: clientId }, now, undefined, { oldSecretsValidUntil: oldSecretsValidUntil.toISOString() });
   });
   return { clientSecret };
 }
 
 /** Revokes at once: no new tokens, and its issued tokens stop working within CREDENTIAL_RECHECK_SECONDS. */
-export async function revokeOAuthClient(deps: CredentialDeps, tenantId: string, clientId: string): Promise<void> {
-  await activeClient(deps, tenantId, clientId);
-  await revokeClient(deps.db, tenantId, clientId, deps.clock.now());
+export async function revokeOAuthClient(deps: CredentialDeps, tenantId: string, clientId: string, actor: AuditActor): Promise<void> {
+  await activeClient(deps, tenantId, clientId).catch((err: unknown) => refused(deps, err, tenantId, actor, 'oauth_client.revoke', clientId));
+  const now = deps.clock.now();
+  await deps.db.transaction().execute(async (trx) => {
+    await revokeClient(trx, tenantId, clientId, now);
+    await audit(trx, tenantId, actor, 'oauth_client.revoke', { type: 'oauth_client', id: clientId }, now, { status: { old: 'active', new: 'revoked' } });
+  });
 }
 
 export async function tenantClients(deps: CredentialDeps, tenantId: string): Promise<OAuthClient[]> {
@@ -80,17 +91,30 @@ export async function clientTenant(deps: CredentialDeps, clientId: string): Prom
 }
 
 /** A long-lived secret token (Entra's "Secret Token" field); returned once, stored as a digest. */
-export async function createSecretToken(deps: CredentialDeps, tenantId: string): Promise<{ id: string; token: string }> {
+export async function createSecretToken(deps: CredentialDeps, tenantId: string, actor: AuditActor): Promise<{ id: string; token: string }> {
   const token = generateSecret(SECRET_TOKEN_PREFIX);
   const id = randomUUID();
-  await insertSecretToken(deps.db, { tenantId, id, tokenHash: hashSecret(token, 'secret-token'), createdAt: deps.clock.now() });
+  const now = deps.clock.now();
+  await deps.db.transaction().execute(async (trx) => {
+    await insertSecretToken(trx, { tenantId, id, tokenHash: hashSecret(token, 'secret-token'), createdAt: now });
+    await audit(trx, tenantId, actor, 'secret_token.create', { type: 'secret_token', id }, now, { status: { old: null, new: 'active' } });
+  });
   return { id, token };
 }
 
-export async function revokeTenantSecretToken(deps: CredentialDeps, tenantId: string, id: string): Promise<void> {
+export async function revokeTenantSecretToken(deps: CredentialDeps, tenantId: string, id: string, actor: AuditActor): Promise<void> {
   const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-  if (!UUID.test(id) || !(await revokeSecretToken(deps.db, tenantId, id.toLowerCase(), deps.clock.now()))) {
-    throw new CredentialError(`no active secret token "${id}" for this tenant (see \`token list --tenant …\`)`);
+  const now = deps.clock.now();
+  try {
+    await deps.db.transaction().execute(async (trx) => {
+      if (!UUID.test(id) || !(await revokeSecretToken(trx, tenantId, id.toLowerCase(), now))) {
+        throw new CredentialError(`no active secret token "${id}" for this tenant (see \`token list --tenant …\`)`);
+      }
+      await audit(trx, tenantId, actor, 'secret_token.revoke', { type: 'secret_token', id: id.toLowerCase() }, now, { status: { old: 'active', new: 'revoked' } });
+    });
+  } catch (err) {
+    // Only an id-shaped value is recorded: a secret token pasted into the id field by mistake must not be kept.
+    await refused(deps, err, tenantId, actor, 'secret_token.revoke', UUID.test(id) ? id.toLowerCase() : '(not an id)', 'secret_token');
   }
 }
 
@@ -103,4 +127,23 @@ async function activeClient(deps: CredentialDeps, tenantId: string, clientId: st
   if (!client) throw new CredentialError(`no client "${clientId}" for this tenant (see \`client list --tenant …\`)`);
   if (client.status !== 'active') throw new CredentialError(`client "${clientId}" is already revoked`);
   return client;
+}
+
+/** Records a credential change in the tenant's chain, in the change's transaction (issue 19); never a secret. */
+function audit(
+  trx: Parameters<typeof appendAuditEntry>[0],
+  tenantId: string,
+  actor: AuditActor,
+  action: string,
+  target: { type: string; id: string },
+  at: Date,
+  changes?: Record<string, { old: unknown; new: unknown }>,
+  detail?: Record<string, unknown>,
+) {
+  return appendAuditEntry(trx, { tenantId, actor, action, target, outcome: 'success', changes, detail, occurredAt: at });
+}
+
+/** A refused credential change (unknown or revoked), recorded after nothing changed; rethrows. */
+function refused(deps: CredentialDeps, err: unknown, tenantId: string, actor: AuditActor, action: string, id: string, type = 'oauth_client'): Promise<never> {
+  return recordRefusal(deps.db, err, (e) => e instanceof CredentialError, { tenantId, actor, action, target: { type, id } });
 }

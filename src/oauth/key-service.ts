@@ -1,9 +1,11 @@
 import { importJWK, type CryptoKey, type JWK } from 'jose';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
+import { SERVICE_WIDE, type AuditActor } from '../audit/audit-entry.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import { openSecret, sealContext, sealSecret } from '../crypto/sealed-secret.js';
+import { appendAuditEntry } from '../store/audit-entries.js';
 import {
   findActiveSigningKey,
   insertSigningKey,
@@ -76,7 +78,7 @@ export class SigningKeyRing {
   }
 
   /** Makes a new key active; the old one stays published until every token it signed has expired. */
-  async rotate(): Promise<{ kid: string; retiredKid: string | undefined; retiredPublishedUntil: Date | undefined }> {
+  async rotate(actor: AuditActor): Promise<{ kid: string; retiredKid: string | undefined; retiredPublishedUntil: Date | undefined }> {
     const now = this.deps.clock.now();
     const { config } = this.deps;
     const until = publishUntil(now, config.accessTokenTtlSeconds, config.credentialRecheckSeconds, CLOCK_TOLERANCE_SECONDS);
@@ -84,6 +86,17 @@ export class SigningKeyRing {
     const result = await this.deps.db.transaction().execute(async (trx) => {
       const retiredKid = await retireActiveSigningKey(trx, now, until);
       await insertSigningKey(trx, this.storable(fresh, now));
+      // Key ids are public (they are in the JWKS); the keys themselves never reach the audit trail.
+      await appendAuditEntry(trx, {
+        tenantId: SERVICE_WIDE,
+        actor,
+        action: 'signing_key.rotate',
+        target: { type: 'signing_key', id: fresh.kid },
+        outcome: 'success',
+        changes: { activeKid: { old: retiredKid ?? null, new: fresh.kid } },
+        detail: retiredKid === undefined ? {} : { retiredPublishedUntil: until.toISOString() },
+        occurredAt: now,
+      });
       return retiredKid;
     });
     this.active = undefined;

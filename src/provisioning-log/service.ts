@@ -1,6 +1,8 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
+import { SERVICE_WIDE, type AuditActor } from '../audit/audit-entry.js';
+import { systemActor } from '../audit/request-actor.js';
 import type { Clock } from '../clock.js';
 import type { Deps } from '../deps.js';
 import type { Metrics } from '../metrics.js';
@@ -16,6 +18,7 @@ import {
   type LogRow,
 } from '../store/provisioning-log-queries.js';
 import { purgeFormerNames } from '../store/account-former-names.js';
+import { appendAuditEntry } from '../store/audit-entries.js';
 import { purgeAssetChangesBatch } from '../store/asset-changes.js';
 import type { DB } from '../store/tables.js';
 import { decodeCursor, encodeCursor, type CursorPosition } from './cursor.js';
@@ -183,6 +186,8 @@ export interface PurgeDeps {
   log: Logger;
   retentionDays: number;
   metrics?: Pick<Metrics, 'recordPurge'>;
+  /** Who the audit trail names for the purge: the scheduler's job, or the CLI's user for `logs purge`. */
+  actor?: AuditActor;
 }
 
 /** The purge's dependencies from the process's own. */
@@ -207,13 +212,31 @@ export interface PurgeResult {
 
 type BatchPurge = (db: Kysely<DB>, cutoff: Date, batchSize: number) => Promise<Array<{ tenantId: string; deleted: number }>>;
 
-/** Runs one table's batch purge until a batch comes back short, yielding between batches so requests keep flowing. */
-async function purgeInBatches(db: Kysely<DB>, purge: BatchPurge, cutoff: Date, batchSize: number) {
+/** What the audit trail records of one purge (issue 19): who ran it, the cutoff, and which table. */
+interface PurgeAudit {
+  db: Kysely<DB>;
+  actor: AuditActor;
+  cutoff: Date;
+  at: Date;
+  table: 'provisioning_log' | 'asset_changes' | 'account_former_names';
+}
+
+/**
+ * Runs one table's batch purge until a batch comes back short, yielding between batches so requests keep flowing.
+ * Each batch and the audit entries saying what it deleted (one per tenant that lost rows) commit together.
+ */
+async function purgeInBatches(purge: BatchPurge, audit: PurgeAudit, batchSize: number) {
   const byTenant: Record<string, number> = {};
   let deleted = 0;
   let batches = 0;
   for (;;) {
-    const counts = await purge(db, cutoff, batchSize);
+    const counts = await audit.db.transaction().execute(async (trx) => {
+      const gone = await purge(trx, audit.cutoff, batchSize);
+      for (const { tenantId, deleted: n } of gone) {
+        if (n > 0) await recordPurge(trx, audit, tenantId, { deleted: n, batch: batches + 1 });
+      }
+      return gone;
+    });
     batches += 1;
     let inBatch = 0;
     for (const { tenantId, deleted: n } of counts) {
@@ -227,6 +250,18 @@ async function purgeInBatches(db: Kysely<DB>, purge: BatchPurge, cutoff: Date, b
   return { deleted, batches, byTenant };
 }
 
+function recordPurge(db: Kysely<DB>, audit: PurgeAudit, tenantId: string, counts: Record<string, number>) {
+  return appendAuditEntry(db, {
+    tenantId,
+    actor: audit.actor,
+    action: 'provisioning_log.purge',
+    target: { type: 'table', id: audit.table },
+    outcome: 'success',
+    detail: { cutoff: audit.cutoff.toISOString(), ...counts },
+    occurredAt: audit.at,
+  });
+}
+
 /**
  * Deletes entries older than the retention period in small batches, each its own short statement, yielding
  * between batches so requests keep flowing; logs one line with the counts (who lost what, up to when).
@@ -234,10 +269,21 @@ async function purgeInBatches(db: Kysely<DB>, purge: BatchPurge, cutoff: Date, b
 export async function purgeExpiredEntries(deps: PurgeDeps, options: { batchSize?: number } = {}): Promise<PurgeResult> {
   const batchSize = options.batchSize ?? 5000;
   const started = Date.now();
-  const cutoff = new Date(deps.clock.now().getTime() - deps.retentionDays * 24 * HOUR);
-  const { deleted, batches, byTenant } = await purgeInBatches(deps.db, purgeLogBatch, cutoff, batchSize);
-  const formerNames = await purgeFormerNames(deps.db, cutoff);
-  const assetChanges = await purgeInBatches(deps.db, purgeAssetChangesBatch, cutoff, batchSize);
+  const now = deps.clock.now();
+  const cutoff = new Date(now.getTime() - deps.retentionDays * 24 * HOUR);
+  const audit = { db: deps.db, actor: deps.actor ?? systemActor(PURGE_JOB), cutoff, at: now };
+  const { deleted, batches, byTenant } = await purgeInBatches(purgeLogBatch, { ...audit, table: 'provisioning_log' }, batchSize);
+  // Former names carry no tenant count back: one service-wide entry says how many went, with the summary.
+  const formerNames = await deps.db.transaction().execute(async (trx) => {
+    const n = await purgeFormerNames(trx, cutoff);
+    await recordPurge(trx, { ...audit, table: 'account_former_names' }, SERVICE_WIDE, {
+      deleted: n,
+      provisioningLogDeleted: deleted,
+      tenants: Object.keys(byTenant).length,
+    });
+    return n;
+  });
+  const assetChanges = await purgeInBatches(purgeAssetChangesBatch, { ...audit, table: 'asset_changes' }, batchSize);
   const result = { cutoff: cutoff.toISOString(), deleted, batches, byTenant, formerNames, assetChanges };
   deps.metrics?.recordPurge(deleted);
   deps.log.info(

@@ -310,6 +310,31 @@ export interface GroupMembersTable {
   added_at: Timestamp;
 }
 
+/**
+ * One audit entry (migration 2026-12-05-0500, issue 19). Append-only: nothing updates a row, and only the
+ * retention purge deletes (a prefix of seq, recording what it removed). The hash covers every other column.
+ */
+export interface AuditEntriesTable {
+  tenant_id: string;
+  /** 1, 2, 3… per tenant_id; bigint, read back as a string by pg. */
+  seq: ColumnType<string, number | string, never>;
+  id: string;
+  occurred_at: Timestamp;
+  actor_type: string;
+  actor_id: string | null;
+  actor_label: string | null;
+  source_ip: string | null;
+  user_agent: string | null;
+  action: string;
+  target_type: string | null;
+  target_id: string | null;
+  outcome: 'success' | 'failure' | 'refused';
+  changes: Json<Record<string, unknown>> | null;
+  detail: Json<Record<string, unknown>> | null;
+  prev_hash: string | null;
+  hash: string;
+}
+
 export interface DB {
   tenants: TenantsTable;
   accounts: AccountsTable;
@@ -333,6 +358,7 @@ export interface DB {
   groups: GroupsTable;
   group_members: GroupMembersTable;
   role_rules: RoleRulesTable;
+  audit_entries: AuditEntriesTable;
 }
 
 export type Tenant = Selectable<TenantsTable>;
@@ -354,3 +380,4 @@ export type NcentralSyncRun = Selectable<NcentralSyncRunsTable>;
 export type AdminToken = Selectable<AdminTokensTable>;
 export type Group = Selectable<GroupsTable>;
 export type RoleRuleRow = Selectable<RoleRulesTable>;
+export type AuditEntryRow = Selectable<AuditEntriesTable>;

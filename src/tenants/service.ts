@@ -1,9 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
+import type { AuditActor } from '../audit/audit-entry.js';
+import { recordRefusal } from '../audit/audit-service.js';
+import { fieldChanges } from '../audit/changes.js';
 import type { Clock } from '../clock.js';
+import { appendAuditEntry } from '../store/audit-entries.js';
 import { revokeTenantConsoleSessions } from '../store/console-sessions.js';
 import { findTenantById, findTenantByName, insertTenant, listTenants, setTenantName, setTenantStatus, TenantNameTaken } from '../store/tenants.js';
 import type { DB, Tenant } from '../store/tables.js';
+import { inTransaction } from '../store/transaction.js';
+import { SERVICE_WIDE } from '../audit/audit-entry.js';
 
 interface TenantDeps {
   db: Kysely<DB>;
@@ -35,19 +41,64 @@ async function nameFree<T>(work: Promise<T>): Promise<T> {
   }
 }
 
-export async function createTenant(deps: TenantDeps, name: string): Promise<Tenant> {
-  const trimmed = tenantName(name);
-  if (await findTenantByName(deps.db, trimmed)) throw new TenantError(`a tenant named "${trimmed}" already exists`);
-  return nameFree(insertTenant(deps.db, { id: randomUUID(), name: trimmed, createdAt: deps.clock.now() }));
+/** Tenant fields an audit entry may show (all of them: a tenant holds no secret). */
+const AUDITED_FIELDS = ['name', 'status'] as const;
+const isTenantError = (err: unknown): boolean => err instanceof TenantError;
+
+/** Every tenant action is recorded in the tenant's own chain (issue 19); an unknown tenant's in the service's. */
+export async function createTenant(deps: TenantDeps, name: string, actor: AuditActor): Promise<Tenant> {
+  try {
+    const trimmed = tenantName(name);
+    if (await findTenantByName(deps.db, trimmed)) throw new TenantError(`a tenant named "${trimmed}" already exists`);
+    return await inTransaction(deps.db, async (trx) => {
+      const tenant = await nameFree(insertTenant(trx, { id: randomUUID(), name: trimmed, createdAt: deps.clock.now() }));
+      await appendAuditEntry(trx, {
+        tenantId: tenant.id,
+        actor,
+        action: 'tenant.create',
+        target: { type: 'tenant', id: tenant.id },
+        outcome: 'success',
+        changes: fieldChanges(null, tenant, AUDITED_FIELDS),
+        occurredAt: deps.clock.now(),
+      });
+      return tenant;
+    });
+  } catch (err) {
+    return recordRefusal(deps.db, err, isTenantError, { tenantId: SERVICE_WIDE, actor, action: 'tenant.create', detail: { name: name.slice(0, 200) } });
+  }
 }
 
 /** Names are what operators and OIDC tenant claims use; the id (in Entra's Tenant URL) never changes. */
-export async function renameTenant(deps: Pick<TenantDeps, 'db'>, idOrName: string, name: string): Promise<Tenant> {
-  const tenant = await resolveTenant(deps, idOrName);
-  const trimmed = tenantName(name);
-  const renamed = await nameFree(setTenantName(deps.db, tenant.id, trimmed));
-  if (!renamed) throw new TenantError(`no tenant with id or name "${idOrName}" (see \`tenant list\`)`);
-  return renamed;
+export async function renameTenant(deps: TenantDeps, idOrName: string, name: string, actor: AuditActor): Promise<Tenant> {
+  const tenant = await resolveOrRecord(deps, idOrName, actor, 'tenant.rename');
+  try {
+    const trimmed = tenantName(name);
+    return await inTransaction(deps.db, async (trx) => {
+      const renamed = await nameFree(setTenantName(trx, tenant.id, trimmed));
+      if (!renamed) throw new TenantError(`no tenant with id or name "${idOrName}" (see \`tenant list\`)`);
+      await appendAuditEntry(trx, {
+        tenantId: tenant.id,
+        actor,
+        action: 'tenant.rename',
+        target: { type: 'tenant', id: tenant.id },
+        outcome: 'success',
+        changes: fieldChanges(tenant, renamed, AUDITED_FIELDS),
+        occurredAt: deps.clock.now(),
+      });
+      return renamed;
+    });
+  } catch (err) {
+    return recordRefusal(deps.db, err, isTenantError, { tenantId: tenant.id, actor, action: 'tenant.rename', target: { type: 'tenant', id: tenant.id } });
+  }
+}
+
+/** resolveTenant for a change: an unknown tenant is a refused action, recorded in the service-wide chain. */
+async function resolveOrRecord(deps: TenantDeps, idOrName: string, actor: AuditActor, action: string): Promise<Tenant> {
+  try {
+    return await resolveTenant(deps, idOrName);
+  } catch (err) {
+    return recordRefusal(deps.db, err, isTenantError, { tenantId: SERVICE_WIDE, actor, action, detail: { tenant: idOrName.slice(0, 200) } });
+  }
 }
 
 /** `--tenant` takes an id or a name (names are unique ignoring case). */
@@ -66,11 +117,22 @@ export async function allTenants(deps: Pick<TenantDeps, 'db'>): Promise<Tenant[]
  * its admin tokens are refused at once and its console sessions are revoked, so enabling it again does not bring
  * back a session someone may have copied meanwhile.
  */
-export async function setTenantEnabled(deps: Pick<TenantDeps, 'db' | 'clock'>, idOrName: string, enabled: boolean): Promise<Tenant> {
-  const tenant = await resolveTenant(deps, idOrName);
-  await deps.db.transaction().execute(async (trx) => {
-    await setTenantStatus(trx, tenant.id, enabled ? 'active' : 'disabled');
+export async function setTenantEnabled(deps: TenantDeps, idOrName: string, enabled: boolean, actor: AuditActor): Promise<Tenant> {
+  const action = enabled ? 'tenant.enable' : 'tenant.disable';
+  const tenant = await resolveOrRecord(deps, idOrName, actor, action);
+  const after: Tenant = { ...tenant, status: enabled ? 'active' : 'disabled' };
+  await inTransaction(deps.db, async (trx) => {
+    await setTenantStatus(trx, tenant.id, after.status);
     if (!enabled) await revokeTenantConsoleSessions(trx, tenant.id, deps.clock.now());
+    await appendAuditEntry(trx, {
+      tenantId: tenant.id,
+      actor,
+      action,
+      target: { type: 'tenant', id: tenant.id },
+      outcome: 'success',
+      changes: fieldChanges(tenant, after, AUDITED_FIELDS),
+      occurredAt: deps.clock.now(),
+    });
   });
-  return { ...tenant, status: enabled ? 'active' : 'disabled' };
+  return after;
 }

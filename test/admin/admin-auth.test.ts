@@ -7,6 +7,7 @@ import { buildTestApp } from '../helpers/app.js';
 import { createTestAdmin } from '../helpers/admin.js';
 import { createTestTenant } from '../helpers/tenants.js';
 import { setTenantEnabled } from '../../src/tenants/service.js';
+import { cliActor } from '../../src/audit/request-actor.js';
 
 const url = '/admin/v1/provisioning-logs';
 
@@ -47,7 +48,7 @@ t.test("a SCIM access token from the token endpoint is refused on the admin API"
 t.test('a SCIM secret token is refused on the admin API', async (t) => {
   const testApp = await buildTestApp(t);
   const tenant = await createTestTenant(testApp);
-  const { token } = await createSecretToken({ db: testApp.deps.database.db, clock: testApp.deps.clock }, tenant.tenantId);
+  const { token } = await createSecretToken({ db: testApp.deps.database.db, clock: testApp.deps.clock }, tenant.tenantId, cliActor('test'));
   const headers = { authorization: `Bearer ${token}` };
   t.equal((await testApp.app.inject({ method: 'GET', url: '/scim/v2/Users', headers })).statusCode, 200, 'it works for SCIM');
   t.equal((await testApp.app.inject({ method: 'GET', url, headers })).statusCode, 401);
@@ -79,7 +80,7 @@ t.test('a revoked admin token stops working at once', async (t) => {
   const before = await testApp.app.inject({ method: 'GET', url, headers: admin.headers });
   t.equal(before.statusCode, 200);
   const id = parseAdminToken(admin.token)?.id ?? '';
-  t.ok(await revokeToken({ db: testApp.deps.database.db, clock: testApp.deps.clock }, id));
+  t.ok(await revokeToken({ db: testApp.deps.database.db, clock: testApp.deps.clock }, id, cliActor('test')));
   const after = await testApp.app.inject({ method: 'GET', url, headers: admin.headers });
   t.equal(after.statusCode, 401);
 });
@@ -90,12 +91,12 @@ t.test("a disabled tenant's admin tokens stop working at once, and work again wh
   const admin = await createTestAdmin(testApp, tenant.tenantId);
   const serviceWide = await createTestAdmin(testApp);
   t.equal((await testApp.app.inject({ method: 'GET', url, headers: admin.headers })).statusCode, 200);
-  await setTenantEnabled({ db: testApp.deps.database.db, clock: testApp.deps.clock }, tenant.tenantId, false);
+  await setTenantEnabled({ db: testApp.deps.database.db, clock: testApp.deps.clock }, tenant.tenantId, false, cliActor('test'));
   const after = await testApp.app.inject({ method: 'GET', url, headers: admin.headers });
   t.equal(after.statusCode, 401);
   t.match(after.headers['www-authenticate'], /error="invalid_token"/);
   t.equal((await testApp.app.inject({ method: 'GET', url, headers: serviceWide.headers })).statusCode, 200, 'a service-wide token is no tenant\'s');
-  await setTenantEnabled({ db: testApp.deps.database.db, clock: testApp.deps.clock }, tenant.tenantId, true);
+  await setTenantEnabled({ db: testApp.deps.database.db, clock: testApp.deps.clock }, tenant.tenantId, true, cliActor('test'));
   t.equal((await testApp.app.inject({ method: 'GET', url, headers: admin.headers })).statusCode, 200);
 });
 

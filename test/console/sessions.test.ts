@@ -8,6 +8,7 @@ import { testClock } from '../helpers/clock.js';
 import { ConsoleBrowser, oidcSignIn, sessionCookiePayload, signInWithToken } from '../helpers/console.js';
 import { createTestTenant } from '../helpers/tenants.js';
 import { startFakeOidcProvider } from '../fakes/oidc-provider.js';
+import { cliActor } from '../../src/audit/request-actor.js';
 
 // Server-side console sessions (issue 15 item 7): sign-out, allow-list changes and a disabled tenant end a session
 // whatever the browser (or whoever copied its cookie) keeps.
@@ -22,7 +23,7 @@ async function withAdminToken(t: TestLike, testApp?: TestApp) {
   const app = testApp ?? (await buildTestApp(t, { env: { CONSOLE_SESSION_SECRET: SECRET } }));
   const tenant = await createTestTenant(app, `Contoso ${randomUUID()}`);
   const deps = { db: app.deps.database.db, clock: app.deps.clock };
-  const { token } = await createAdminToken(deps, { tenant: tenant.tenantId, role: 'admin' });
+  const { token } = await createAdminToken(deps, { tenant: tenant.tenantId, role: 'admin' }, cliActor('test'));
   const browser = new ConsoleBrowser(app.app);
   const signedIn = await signInWithToken(browser, token);
   if (signedIn.headers.location !== '/console/logs') throw new Error(`sign-in answered ${signedIn.statusCode}`);
@@ -74,18 +75,18 @@ t.test('disabling the tenant ends its console sessions, for good', async (t) => 
   const { app, deps, browser, tenant } = await withAdminToken(t);
   t.equal((await browser.get('/console/logs')).statusCode, 200);
   const copy = browser.cookieHeader();
-  await setTenantEnabled({ db: deps.database.db, clock: deps.clock }, tenant.tenantId, false);
+  await setTenantEnabled({ db: deps.database.db, clock: deps.clock }, tenant.tenantId, false, cliActor('test'));
   const res = await browser.get('/console/logs');
   t.equal(res.statusCode, 303);
   t.match(res.headers.location, /^\/console\/sign-in/);
   t.equal((await browser.get('/console/logs')).statusCode, 303, 'the cookie was dropped');
-  await setTenantEnabled({ db: deps.database.db, clock: deps.clock }, tenant.tenantId, true);
+  await setTenantEnabled({ db: deps.database.db, clock: deps.clock }, tenant.tenantId, true, cliActor('test'));
   t.equal((await replay({ app }, copy)).statusCode, 303, 'enabling the tenant again does not bring the session back');
 });
 
 t.test("a disabled tenant's admin token cannot sign in to the console", async (t) => {
   const { deps, tenant, token, app } = await withAdminToken(t);
-  await setTenantEnabled({ db: deps.database.db, clock: deps.clock }, tenant.tenantId, false);
+  await setTenantEnabled({ db: deps.database.db, clock: deps.clock }, tenant.tenantId, false, cliActor('test'));
   const res = await signInWithToken(new ConsoleBrowser(app), token);
   t.equal(res.statusCode, 401);
 });
@@ -93,13 +94,13 @@ t.test("a disabled tenant's admin token cannot sign in to the console", async (t
 t.test('a service-wide operator viewing a tenant that is then disabled goes back to choosing one, and cannot choose it', async (t) => {
   const testApp = await buildTestApp(t);
   const tenant = await createTestTenant(testApp, `Fabrikam ${randomUUID()}`);
-  const { token } = await createAdminToken({ db: testApp.deps.database.db, clock: testApp.deps.clock }, { role: 'admin' });
+  const { token } = await createAdminToken({ db: testApp.deps.database.db, clock: testApp.deps.clock }, { role: 'admin' }, cliActor('test'));
   const browser = new ConsoleBrowser(testApp.app);
   t.equal((await signInWithToken(browser, token)).headers.location, '/console/tenants');
   await browser.get('/console/tenants');
   t.equal((await browser.post('/console/tenants', { tenantId: tenant.tenantId })).headers.location, '/console/logs');
   t.equal((await browser.get('/console/logs')).statusCode, 200);
-  await setTenantEnabled({ db: testApp.deps.database.db, clock: testApp.deps.clock }, tenant.tenantId, false);
+  await setTenantEnabled({ db: testApp.deps.database.db, clock: testApp.deps.clock }, tenant.tenantId, false, cliActor('test'));
   t.equal((await browser.get('/console/logs')).headers.location, '/console/tenants');
   const list = await browser.get('/console/tenants');
   t.equal(list.statusCode, 200, 'still signed in');
@@ -187,7 +188,7 @@ t.test('OpenID sessions follow the allow-list of the moment', async (t) => {
     provider.signInAs({ sub: 'bob-1', email: 'bob@contoso.example', email_verified: true });
     t.equal((await oidcSignIn(browser2)).headers.location, '/console/logs');
     t.equal((await browser2.get('/console/logs')).statusCode, 200);
-    await setTenantEnabled({ db: before.deps.database.db, clock: before.deps.clock }, tenant.tenantId, false);
+    await setTenantEnabled({ db: before.deps.database.db, clock: before.deps.clock }, tenant.tenantId, false, cliActor('test'));
     t.equal((await browser2.get('/console/logs')).statusCode, 303);
     t.equal((await replay(before, alice)).statusCode, 303);
   });

@@ -5,6 +5,7 @@ import { listTenants } from '../../src/store/tenants.js';
 import { buildTestApp } from '../helpers/app.js';
 import { ConsoleBrowser, sessionCookiePayload, signInWithToken } from '../helpers/console.js';
 import { openTestDatabase } from '../helpers/database.js';
+import { cliActor } from '../../src/audit/request-actor.js';
 
 type TestLike = Parameters<typeof openTestDatabase>[0] & object;
 
@@ -31,7 +32,7 @@ t.test('an unset database gets a setup code of 256 random bits, kept only as a d
 t.test('a database with a tenant or an admin token gets no setup code', async (t) => {
   const testDb = await openTestDatabase(t);
   const testApp = await buildTestApp(t, { testDb });
-  await createAdminToken({ db: testApp.deps.database.db, clock: testApp.clock }, { role: 'admin' });
+  await createAdminToken({ db: testApp.deps.database.db, clock: testApp.clock }, { role: 'admin' }, cliActor('test'));
   t.equal(await createSetupService(testApp.deps).offerIfUnset(), undefined);
   t.equal((await testApp.deps.database.db.selectFrom('setup_codes').selectAll().execute()).length, 0);
 });
@@ -135,7 +136,7 @@ t.test('a name the tenant cannot have is said on the form, and the link stays va
 
 t.test('two uses of one code at once: exactly one creates the tenant', async (t) => {
   const { setup, code, db } = await unsetApp(t);
-  const results = await Promise.allSettled([setup.complete(code, 'First'), setup.complete(code, 'Second')]);
+  const results = await Promise.allSettled([setup.complete(code, 'First', cliActor('test')), setup.complete(code, 'Second', cliActor('test'))]);
   t.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
   const refused = results.find((r) => r.status === 'rejected');
   t.ok(refused && refused.status === 'rejected' && refused.reason instanceof SetupRefused);
@@ -145,7 +146,7 @@ t.test('two uses of one code at once: exactly one creates the tenant', async (t)
 
 t.test('an admin token made meanwhile (the CLI beside the service) closes the setup link', async (t) => {
   const { browser, code, db, clock } = await unsetApp(t);
-  await createAdminToken({ db, clock }, { role: 'admin' });
+  await createAdminToken({ db, clock }, { role: 'admin' }, cliActor('test'));
   const res = await browser.get(`/console/setup?code=${code}`);
   t.equal(res.statusCode, 410);
   t.match(res.body, 'This service is already set up');

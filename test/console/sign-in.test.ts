@@ -3,6 +3,7 @@ import { createAdminToken, revokeToken } from '../../src/admin/admin-token-servi
 import { buildTestApp } from '../helpers/app.js';
 import { ConsoleBrowser, fakeAdminTokens, signInWithToken } from '../helpers/console.js';
 import { createTestTenant } from '../helpers/tenants.js';
+import { cliActor } from '../../src/audit/request-actor.js';
 
 async function setup(t: { teardown(fn: () => unknown): void }, env: Record<string, string> = {}) {
   const testApp = await buildTestApp(t, { env, appOptions: { consoleAdminTokens: async (token) => tokens(token) } });
@@ -148,11 +149,11 @@ t.test('the next parameter cannot send a person off-site after sign-in', async (
 t.test('revoking the admin token ends the console session it opened', async (t) => {
   const testApp = await buildTestApp(t);
   const tenant = await createTestTenant(testApp);
-  const { id, token } = await createAdminToken({ db: testApp.deps.database.db, clock: testApp.deps.clock }, { tenant: tenant.tenantId, role: 'admin' });
+  const { id, token } = await createAdminToken({ db: testApp.deps.database.db, clock: testApp.deps.clock }, { tenant: tenant.tenantId, role: 'admin' }, cliActor('test'));
   const browser = new ConsoleBrowser(testApp.app);
   t.equal((await signInWithToken(browser, token)).headers.location, '/console/logs');
   t.equal((await browser.get('/console/logs')).statusCode, 200);
-  await revokeToken({ db: testApp.deps.database.db, clock: testApp.deps.clock }, id);
+  await revokeToken({ db: testApp.deps.database.db, clock: testApp.deps.clock }, id, cliActor('test'));
   const after = await browser.get('/console/logs');
   t.equal(after.statusCode, 303);
   t.match(after.headers.location, /^\/console\/sign-in/);

@@ -4,6 +4,7 @@ import { findTenantById } from '../../src/store/tenants.js';
 import { buildTestApp } from '../helpers/app.js';
 import { ConsoleBrowser, fakeAdminTokens, signInWithToken } from '../helpers/console.js';
 import { createTestTenant } from '../helpers/tenants.js';
+import { cliActor } from '../../src/audit/request-actor.js';
 
 async function setup(t: { teardown(fn: () => unknown): void }) {
   const tokens: Parameters<typeof fakeAdminTokens>[0] = {};
@@ -42,7 +43,7 @@ t.test('a service-wide admin creates, renames, disables and enables a tenant in 
   t.equal((await findTenantById(db, id))?.name, renamed);
 
   // Disabling closes the tenant to Entra: its OAuth client gets no token while it is disabled.
-  const { clientId, clientSecret } = await createClient({ db, clock }, id);
+  const { clientId, clientSecret } = await createClient({ db, clock }, id, cliActor('test'));
   const token = () =>
     app.inject({
       method: 'POST',

@@ -12,6 +12,7 @@ import { migrateToLatest } from '../../src/store/migrate.js';
 import { createTenant } from '../../src/tenants/service.js';
 import { adminQuery, testDatabaseUrl } from '../helpers/database.js';
 import { printed, projectRoot, startService, type ServiceProcess } from '../helpers/process.js';
+import { cliActor } from '../../src/audit/request-actor.js';
 
 /** Real processes: the service (src/main.ts) and the CLI, started as an operator would, with no ENCRYPTION_KEY. */
 
@@ -52,8 +53,8 @@ t.test('embedded database, no ENCRYPTION_KEY: the key file is made once (0600), 
   // A tenant and its client first, straight into the data folder (neither needs the key).
   const db = await openEmbedded(dataDir);
   await migrateToLatest(db.db);
-  const tenant = await createTenant({ db: db.db, clock: systemClock }, 'Contoso');
-  const { clientId, clientSecret } = await createClient({ db: db.db, clock: systemClock }, tenant.id);
+  const tenant = await createTenant({ db: db.db, clock: systemClock }, 'Contoso', cliActor('test'));
+  const { clientId, clientSecret } = await createClient({ db: db.db, clock: systemClock }, tenant.id, cliActor('test'));
   await db.close();
 
   const first = await startService({ DATA_DIR: dataDir }, { timeoutMs: SLOW_START_MS });

@@ -21,6 +21,7 @@ import { testClock } from '../helpers/clock.js';
 import { databaseAtMigration, sharedTestDatabase } from '../helpers/database.js';
 import { allowedHosts } from '../helpers/ncentral.js';
 import { memorySource } from '../ncentral/memory-source.js';
+import { cliActor } from '../../src/audit/request-actor.js';
 
 interface TestLike {
   teardown(fn: () => unknown): void;
@@ -158,7 +159,7 @@ t.test('ENCRYPTION_KEY_PREVIOUS re-seals signing keys and N-central tokens under
   await start(db, { key: oldKey });
   const ring = ringWith(db, oldKey);
   await ring.signingKey();
-  await ring.rotate(); // two sealed signing keys: one retired (still published), one active
+  await ring.rotate(cliActor('test')); // two sealed signing keys: one retired (still published), one active
   const tenants = [await connectedTenant(db, oldKey), await connectedTenant(db, oldKey)];
   const before = await db.selectFrom('signing_keys').select(['kid', 'private_key']).orderBy('kid').execute();
   const clearKeys = before.map((k) => openSecret(oldKey, k.private_key, sealContext.signingKey(k.kid)));

@@ -12,6 +12,7 @@ import { createTenant } from '../../src/tenants/service.js';
 import { adminQuery, testDatabaseUrl } from '../helpers/database.js';
 import { freePort, printed, projectRoot, startService } from '../helpers/process.js';
 import { httpsRequest, type HttpsAnswer } from '../helpers/tls.js';
+import { cliActor } from '../../src/audit/request-actor.js';
 
 /**
  * The reverse-proxy recipe of the README: Debian's caddy with deploy/Caddyfile (`tls internal`, high ports, no
@@ -42,8 +43,8 @@ t.test('Entra through caddy (deploy/Caddyfile): token, Test Connection and creat
   const databaseEnv: Record<string, string> = pgUrl && schema ? { DATABASE_URL: pgUrl, DATABASE_SCHEMA: schema } : { DATA_DIR: join(dir, 'data') };
   const setup = await connectDatabase(pgUrl ? { databaseUrl: pgUrl, schema } : { dataDir: join(dir, 'data') });
   await migrateToLatest(setup.db);
-  const tenant = await createTenant({ db: setup.db, clock: systemClock }, 'Contoso via Caddy');
-  const { clientId, clientSecret } = await createClient({ db: setup.db, clock: systemClock }, tenant.id);
+  const tenant = await createTenant({ db: setup.db, clock: systemClock }, 'Contoso via Caddy', cliActor('test'));
+  const { clientId, clientSecret } = await createClient({ db: setup.db, clock: systemClock }, tenant.id, cliActor('test'));
   await setup.close();
 
   const [httpsPort, httpPort] = [await freePort(), await freePort()];

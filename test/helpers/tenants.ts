@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { TestApp } from './app.js';
 import { createClient } from '../../src/oauth/credential-service.js';
 import { createTenant } from '../../src/tenants/service.js';
+import { cliActor } from '../../src/audit/request-actor.js';
 
 export interface TestTenant {
   tenantId: string;
@@ -22,8 +23,8 @@ export async function createTestTenant(
   options: { host?: string } = {},
 ): Promise<TestTenant> {
   const { deps, app } = testApp;
-  const tenant = await createTenant({ db: deps.database.db, clock: deps.clock }, name);
-  const { clientId, clientSecret } = await createClient({ db: deps.database.db, clock: deps.clock }, tenant.id);
+  const tenant = await createTenant({ db: deps.database.db, clock: deps.clock }, name, cliActor('test'));
+  const { clientId, clientSecret } = await createClient({ db: deps.database.db, clock: deps.clock }, tenant.id, cliActor('test'));
   const response = await app.inject({
     method: 'POST',
     url: '/oauth2/token',

@@ -3,6 +3,7 @@ import t from 'tap';
 import { createClient } from '../../src/oauth/credential-service.js';
 import { createTenant } from '../../src/tenants/service.js';
 import { buildTestApp, type TestApp } from '../helpers/app.js';
+import { cliActor } from '../../src/audit/request-actor.js';
 
 /**
  * Issue 15 item 6: X-Forwarded-For is believed only from the proxies TRUST_PROXY names, so a client cannot pick
@@ -59,8 +60,8 @@ t.test('without PUBLIC_BASE_URL, forwarded host headers do not decide the issuer
   // TRUST_PROXY=true is the most believing setting: even then the token names the Host the request came to.
   const testApp = await buildTestApp(t, { env: { PUBLIC_BASE_URL: '', TRUST_PROXY: 'true' } });
   const deps = { db: testApp.deps.database.db, clock: testApp.deps.clock };
-  const tenant = await createTenant(deps, `tenant-${Math.random().toString(36).slice(2)}`);
-  const c = await createClient(deps, tenant.id);
+  const tenant = await createTenant(deps, `tenant-${Math.random().toString(36).slice(2)}`, cliActor('test'));
+  const c = await createClient(deps, tenant.id, cliActor('test'));
   const headerSets: Array<Record<string, string>> = [
     { 'x-forwarded-host': 'evil.example', 'x-forwarded-proto': 'https' },
     { forwarded: 'host=evil.example;proto=https' },
@@ -83,8 +84,8 @@ t.test('without PUBLIC_BASE_URL, forwarded host headers do not decide the issuer
 t.test('a token is still accepted on SCIM when the request carries a forged X-Forwarded-Host', async (t) => {
   const testApp = await buildTestApp(t, { env: { PUBLIC_BASE_URL: '', TRUST_PROXY: 'true' } });
   const deps = { db: testApp.deps.database.db, clock: testApp.deps.clock };
-  const tenant = await createTenant(deps, `tenant-${Math.random().toString(36).slice(2)}`);
-  const c = await createClient(deps, tenant.id);
+  const tenant = await createTenant(deps, `tenant-${Math.random().toString(36).slice(2)}`, cliActor('test'));
+  const c = await createClient(deps, tenant.id, cliActor('test'));
   const token = (await tokenRequest(testApp, PROXY, { host: 'scim.internal.test' }, { client_id: c.clientId, client_secret: c.clientSecret })).json()
     .access_token as string;
   const res = await testApp.app.inject({

@@ -10,6 +10,7 @@ import { SigningKeyRing } from '../../src/oauth/key-service.js';
 import { setTenantEnabled } from '../../src/tenants/service.js';
 import { buildTestApp, type TestApp } from '../helpers/app.js';
 import { createTestTenant } from '../helpers/tenants.js';
+import { cliActor } from '../../src/audit/request-actor.js';
 
 const ISSUER = 'https://provisioning.test';
 const AUDIENCE = 'https://provisioning.test/scim/v2';
@@ -145,7 +146,7 @@ t.test('SCIM bearer authentication', async (t) => {
   t.test("a revoked client's token stops working within CREDENTIAL_RECHECK_SECONDS", async (t) => {
     const tenant = await createTestTenant(testApp);
     t.ok('principal' in (await authenticate(auth, `Bearer ${tenant.accessToken}`)));
-    await revokeOAuthClient(creds, tenant.tenantId, tenant.clientId);
+    await revokeOAuthClient(creds, tenant.tenantId, tenant.clientId, cliActor('test'));
     testApp.clock.advance(5_000);
     isRefused(t, await authenticate(auth, `Bearer ${tenant.accessToken}`), /revoked/);
   });
@@ -153,26 +154,26 @@ t.test('SCIM bearer authentication', async (t) => {
   t.test("a disabled tenant's token stops working within CREDENTIAL_RECHECK_SECONDS", async (t) => {
     const tenant = await createTestTenant(testApp);
     t.ok('principal' in (await authenticate(auth, `Bearer ${tenant.accessToken}`)));
-    await setTenantEnabled(creds, tenant.tenantId, false);
+    await setTenantEnabled(creds, tenant.tenantId, false, cliActor('test'));
     testApp.clock.advance(5_000);
     isRefused(t, await authenticate(auth, `Bearer ${tenant.accessToken}`), /revoked or its tenant disabled/);
   });
 
   t.test('a secret token authenticates as its tenant until it is revoked', async (t) => {
     const tenant = await createTestTenant(testApp);
-    const { id, token } = await createSecretToken(creds, tenant.tenantId);
+    const { id, token } = await createSecretToken(creds, tenant.tenantId, cliActor('test'));
     t.same(await authenticate(auth, `Bearer ${token}`), {
       principal: { kind: 'scim', tenantId: tenant.tenantId, clientId: `secret-token:${id}`, credential: 'secret-token' },
     });
-    await revokeTenantSecretToken(creds, tenant.tenantId, id);
+    await revokeTenantSecretToken(creds, tenant.tenantId, id, cliActor('test'));
     testApp.clock.advance(5_000);
     isRefused(t, await authenticate(auth, `Bearer ${token}`), /revoked/);
   });
 
   t.test("a disabled tenant's secret token stops working", async (t) => {
     const tenant = await createTestTenant(testApp);
-    const { token } = await createSecretToken(creds, tenant.tenantId);
-    await setTenantEnabled(creds, tenant.tenantId, false);
+    const { token } = await createSecretToken(creds, tenant.tenantId, cliActor('test'));
+    await setTenantEnabled(creds, tenant.tenantId, false, cliActor('test'));
     isRefused(t, await authenticate(auth, `Bearer ${token}`));
   });
 
@@ -192,7 +193,7 @@ t.test('SCIM bearer authentication', async (t) => {
     const oldKid = decodeProtectedHeader(tenant.accessToken).kid;
     // As `keys rotate` does from another process: its own key ring on the same database.
     const cliRing = new SigningKeyRing({ db: testApp.deps.database.db, clock: testApp.clock, config: testApp.deps.config, log: testApp.deps.log });
-    const rotated = await cliRing.rotate();
+    const rotated = await cliRing.rotate(cliActor('test'));
     t.equal(rotated.retiredKid, oldKid);
     testApp.clock.advance(5_000);
     const fresh = await newToken(testApp, tenant.clientId, tenant.clientSecret);

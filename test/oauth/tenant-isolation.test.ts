@@ -3,6 +3,7 @@ import { createSecretToken } from '../../src/oauth/credential-service.js';
 import { buildTestApp } from '../helpers/app.js';
 import { PATCH_OP, scimClient, userBody, type ScimClient } from '../helpers/scim.js';
 import { createTestTenant, type TestTenant } from '../helpers/tenants.js';
+import { cliActor } from '../../src/audit/request-actor.js';
 
 type User = Record<string, unknown> & { id: string };
 
@@ -21,7 +22,7 @@ t.test('tenant A can never read, find, change or delete tenant B\'s users', asyn
   const bBefore = await Promise.all(bUsers.map(async (u) => (await asB.request('GET', `Users/${u.id}`)).json() as User));
 
   const a = await createTestTenant(testApp);
-  const secret = await createSecretToken({ db: testApp.deps.database.db, clock: testApp.deps.clock }, a.tenantId);
+  const secret = await createSecretToken({ db: testApp.deps.database.db, clock: testApp.deps.clock }, a.tenantId, cliActor('test'));
   const aWithSecretToken: TestTenant = { ...a, scimHeaders: { authorization: `Bearer ${secret.token}` } };
   await scimClient(testApp.app, a).create('a.own@contoso.com', { externalId: 'A-EXT-1' });
 

@@ -3,6 +3,7 @@ import t from 'tap';
 import { createClient, revokeOAuthClient, rotateClientSecret } from '../../src/oauth/credential-service.js';
 import { createTenant, setTenantEnabled } from '../../src/tenants/service.js';
 import { buildTestApp, type TestApp } from '../helpers/app.js';
+import { cliActor } from '../../src/audit/request-actor.js';
 
 const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
 
@@ -14,8 +15,8 @@ const basic = (id: string, secret: string, forceEncode = '') =>
 
 async function newClient(testApp: TestApp) {
   const deps = { db: testApp.deps.database.db, clock: testApp.deps.clock };
-  const tenant = await createTenant(deps, `tenant-${Math.random().toString(36).slice(2)}`);
-  const client = await createClient(deps, tenant.id);
+  const tenant = await createTenant(deps, `tenant-${Math.random().toString(36).slice(2)}`, cliActor('test'));
+  const client = await createClient(deps, tenant.id, cliActor('test'));
   return { tenantId: tenant.id, ...client, deps };
 }
 
@@ -205,7 +206,7 @@ t.test('token endpoint', async (t) => {
 
   t.test('a revoked client gets no token', async (t) => {
     const c = await newClient(testApp);
-    await revokeOAuthClient(c.deps, c.tenantId, c.clientId);
+    await revokeOAuthClient(c.deps, c.tenantId, c.clientId, cliActor('test'));
     const res = await tokenRequest(testApp, { grant_type: 'client_credentials', client_id: c.clientId, client_secret: c.clientSecret });
     t.equal(res.statusCode, 401);
     t.equal(res.json().error, 'invalid_client');
@@ -213,7 +214,7 @@ t.test('token endpoint', async (t) => {
 
   t.test("a disabled tenant's client gets no token", async (t) => {
     const c = await newClient(testApp);
-    await setTenantEnabled(c.deps, c.tenantId, false);
+    await setTenantEnabled(c.deps, c.tenantId, false, cliActor('test'));
     const res = await tokenRequest(testApp, { grant_type: 'client_credentials', client_id: c.clientId, client_secret: c.clientSecret });
     t.equal(res.statusCode, 401);
   });
@@ -221,7 +222,7 @@ t.test('token endpoint', async (t) => {
   t.test('after a rotation the old secret works until the chosen time and the new one works at once', async (t) => {
     const c = await newClient(testApp);
     const until = new Date(testApp.clock.now().getTime() + 60 * 60_000);
-    const { clientSecret: fresh } = await rotateClientSecret(c.deps, c.tenantId, c.clientId, until);
+    const { clientSecret: fresh } = await rotateClientSecret(c.deps, c.tenantId, c.clientId, until, cliActor('test'));
     const ask = (secret: string) => tokenRequest(testApp, { grant_type: 'client_credentials', client_id: c.clientId, client_secret: secret });
     t.equal((await ask(c.clientSecret)).statusCode, 200, 'old secret inside the overlap');
     t.equal((await ask(fresh)).statusCode, 200, 'new secret');
@@ -232,7 +233,7 @@ t.test('token endpoint', async (t) => {
 
   t.test('a rotation with no overlap ends the old secret at once', async (t) => {
     const c = await newClient(testApp);
-    const { clientSecret: fresh } = await rotateClientSecret(c.deps, c.tenantId, c.clientId, testApp.clock.now());
+    const { clientSecret: fresh } = await rotateClientSecret(c.deps, c.tenantId, c.clientId, testApp.clock.now(), cliActor('test'));
     const ask = (secret: string) => tokenRequest(testApp, { grant_type: 'client_credentials', client_id: c.clientId, client_secret: secret });
     t.equal((await ask(c.clientSecret)).statusCode, 401);
     t.equal((await ask(fresh)).statusCode, 200);

@@ -2,6 +2,7 @@ import t from 'tap';
 import { createClient } from '../../src/oauth/credential-service.js';
 import { createTenant } from '../../src/tenants/service.js';
 import { buildTestApp, type TestApp } from '../helpers/app.js';
+import { cliActor } from '../../src/audit/request-actor.js';
 
 /**
  * Issue 15 item 5: client ids are not secret, so failures by someone who knows one must not lock the tenant's
@@ -12,8 +13,8 @@ const ENTRA = '198.51.100.7';
 
 async function newClient(testApp: TestApp) {
   const deps = { db: testApp.deps.database.db, clock: testApp.deps.clock };
-  const tenant = await createTenant(deps, `tenant-${Math.random().toString(36).slice(2)}`);
-  return createClient(deps, tenant.id);
+  const tenant = await createTenant(deps, `tenant-${Math.random().toString(36).slice(2)}`, cliActor('test'));
+  return createClient(deps, tenant.id, cliActor('test'));
 }
 
 const ask = (testApp: TestApp, from: string, clientId: string, clientSecret: string) =>
