@@ -1,7 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { resolveTenant, UnknownTenantError } from '../admin/admin-token-service.js';
-import { cliActor } from '../audit/request-actor.js';
 import { createNcentralService, NcentralServiceError, runView, type RunView } from '../ncentral/service.js';
 import { CommandFailure, emit, UsageError, type CommandContext, type CommandGroup } from './command.js';
 import { parseOptions } from './options.js';
@@ -56,7 +55,7 @@ export const ncentralCommand: CommandGroup = {
     if (!tenantArg) throw new UsageError('--tenant is required');
     const deps = await ctx.deps();
     const service = createNcentralService(deps);
-    const actor = cliActor();
+    const actor = ctx.actor;
     const customer = (): string => {
       const id = values.get('customer');
       if (!id || !/^\d+$/.test(id)) throw new UsageError('--customer needs an N-central customer or site id');

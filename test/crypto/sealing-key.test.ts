@@ -9,7 +9,6 @@ import { openSecret, sealContext, isSealed } from '../../src/crypto/sealed-secre
 import { establishSealingKey, SealingKeyMismatch } from '../../src/crypto/sealing-key-service.js';
 import { keyFingerprint } from '../../src/crypto/key-fingerprint.js';
 import { createLogger } from '../../src/log.js';
-import { cliActor } from '../../src/audit/request-actor.js';
 import type { NcentralConnector } from '../../src/ncentral/connector.js';
 import { NcentralService } from '../../src/ncentral/service.js';
 import { SigningKeyRing } from '../../src/oauth/key-service.js';

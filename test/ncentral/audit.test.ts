@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import t, { type Test } from 'tap';
 import { createAdminToken } from '../../src/admin/admin-token-service.js';
+import { cliActor } from '../../src/audit/request-actor.js';
 import { findOrgUnit } from '../../src/store/ncentral.js';
 import { createTestTenant } from '../helpers/tenants.js';
 import { auditEntries, entriesSince } from './audit-entries.js';
@@ -20,8 +21,8 @@ const UA = 'audit-test/1.0';
 async function setup(t: Test, build: { contractCheck?: boolean } = {}) {
   const a = await fakeApp(t, {}, undefined, {}, build);
   const deps = { db: a.deps.database.db, clock: a.deps.clock };
-  const admin = await createAdminToken(deps, { tenant: a.tenantId, role: 'admin', label: 'ops' });
-  const viewer = await createAdminToken(deps, { tenant: a.tenantId, role: 'viewer' });
+  const admin = await createAdminToken(deps, { tenant: a.tenantId, role: 'admin', label: 'ops' }, cliActor('test'));
+  const viewer = await createAdminToken(deps, { tenant: a.tenantId, role: 'viewer' }, cliActor('test'));
   const headers = (token: string) => ({ authorization: `Bearer ${token}`, 'user-agent': UA });
   const call = async (method: 'GET' | 'POST' | 'PUT' | 'PATCH', url: string, payload?: Json, token = admin.token) => {
     const res = await a.app.inject({ method, url: `/admin/v1/ncentral${url}`, headers: headers(token), ...(payload ? { payload } : {}) });

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import t from 'tap';
 import { createAdminToken } from '../../src/admin/admin-token-service.js';
+import { cliActor } from '../../src/audit/request-actor.js';
 import { buildTestApp } from '../helpers/app.js';
 import { ConsoleBrowser, fakeAdminTokens, signInWithToken } from '../helpers/console.js';
 import { createTestTenant } from '../helpers/tenants.js';
@@ -14,8 +15,8 @@ async function setup(t: { teardown(fn: () => unknown): void }, contractCheck?: b
   const { tenantId } = await createTestTenant(testApp);
   const db = testApp.deps.database.db;
   const deps = { db, clock: testApp.deps.clock };
-  const admin = await createAdminToken(deps, { tenant: tenantId, role: 'admin' });
-  const viewer = await createAdminToken(deps, { tenant: tenantId, role: 'viewer' });
+  const admin = await createAdminToken(deps, { tenant: tenantId, role: 'admin' }, cliActor('test'));
+  const viewer = await createAdminToken(deps, { tenant: tenantId, role: 'viewer' }, cliActor('test'));
   tokens['console-admin'] = { tenantId, subject: 'ops@contoso.com', role: 'admin' };
   tokens['console-viewer'] = { tenantId, subject: 'look@contoso.com', role: 'viewer' };
   const api = (method: 'POST' | 'PUT' | 'DELETE', url: string, payload?: Record<string, unknown>, token = admin.token) =>
