@@ -152,7 +152,7 @@ export async function buildApp(deps: Deps, options: AppOptions = {}): Promise<Fa
   // Runs started by "sync now" finish (or fail and are recorded) before the database closes.
   app.addHook('onClose', () => ncentral.drain());
   const portal = { clients: createClientService(deps), assets: createAssetService(deps), accounts: createAccountReadService(deps) };
-  const adminRoutes = [provisioningLogRoutes(deps), ncentralRoutes(ncentral), portalRoutes(portal, deps), roleRuleRoutes(createRoleRuleService(deps))];
+  const adminRoutes = [provisioningLogRoutes(deps), ncentralRoutes(ncentral, deps.database.db), portalRoutes(portal, deps), roleRuleRoutes(createRoleRuleService(deps), deps.database.db)];
   adminRoutes.push(auditRoutes({ audit: createAuditReadService(deps), clock: deps.clock }));
   await app.register(adminScope(adminAuthenticator, adminRoutes), { prefix: '/admin/v1' });
 

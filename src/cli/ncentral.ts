@@ -55,6 +55,7 @@ export const ncentralCommand: CommandGroup = {
     if (!tenantArg) throw new UsageError('--tenant is required');
     const deps = await ctx.deps();
     const service = createNcentralService(deps);
+    const actor = ctx.actor;
     const customer = (): string => {
       const id = values.get('customer');
       if (!id || !/^\d+$/.test(id)) throw new UsageError('--customer needs an N-central customer or site id');
@@ -76,7 +77,7 @@ export const ncentralCommand: CommandGroup = {
             assetsUnderParent: onOff(values.get('assets-under-parent'), 'assets-under-parent'),
             ignoreSyncRequirements: onOff(values.get('ignore-sync-requirements'), 'ignore-sync-requirements'),
             syncTime: values.get('sync-time'),
-          });
+          }, actor);
           emit(ctx, view, [
             `connected to ${view.url} (token stored encrypted)`,
             `device sync ${view.deviceSync ? 'on' : 'off'}, assets under parent ${view.assetsUnderParent ? 'on' : 'off'}, ignore sync requirements ${view.ignoreSyncRequirements ? 'on' : 'off'}, nightly at ${view.syncTime}`,
@@ -85,7 +86,7 @@ export const ncentralCommand: CommandGroup = {
           return 0;
         }
         case 'verify': {
-          const report = await service.verify(tenantId);
+          const report = await service.verify(tenantId, actor);
           emit(ctx, report, report.ok
             ? [`N-central ${report.ncentralVersion ?? '(version unknown)'}: ${report.customers ?? '?'} customers, ${report.devices ?? '?'} devices visible`, ...(report.warnings ?? []).map((w) => `warning: ${w.message}`)]
             : ['verify failed:', ...report.problems.map((p) => `  - ${p.message}`)]);
@@ -99,7 +100,7 @@ export const ncentralCommand: CommandGroup = {
           return 0;
         }
         case 'auto-match': {
-          const r = await service.autoMatch(tenantId);
+          const r = await service.autoMatch(tenantId, actor);
           emit(ctx, r, [`matched ${r.matched}; left for a person: ${r.unmatched}`, ...r.ambiguous.map((a) => `  ${a.id} ${a.name}: ${a.note}`)]);
           return 0;
         }
@@ -111,14 +112,14 @@ export const ncentralCommand: CommandGroup = {
           if (action === 'match') {
             const client = values.get('client');
             if (!client) throw new UsageError('match needs --client PORTAL_CLIENT_ID');
-            unit = await service.match(tenantId, id, client.toLowerCase());
-          } else if (action === 'create') unit = await service.create(tenantId, id);
-          else unit = flags.has('undo') ? await service.unexclude(tenantId, id) : await service.exclude(tenantId, id);
+            unit = await service.match(tenantId, id, client.toLowerCase(), actor);
+          } else if (action === 'create') unit = await service.create(tenantId, id, actor);
+          else unit = flags.has('undo') ? await service.unexclude(tenantId, id, actor) : await service.exclude(tenantId, id, actor);
           emit(ctx, unit, [`${unit.kind} ${unit.id} ${unit.name}: ${unit.state}`]);
           return 0;
         }
         case 'create-unmatched': {
-          const r = await service.createUnmatched(tenantId);
+          const r = await service.createUnmatched(tenantId, actor);
           emit(ctx, r, [`${r.toCreate} will be created as portal clients on finish or the next sync`]);
           return 0;
         }
@@ -130,7 +131,7 @@ export const ncentralCommand: CommandGroup = {
         case 'finish':
         case 'sync':
           return await runAndReport(ctx, (onProgress) =>
-            action === 'finish' ? service.finish(tenantId, { wait: true, onProgress }) : service.sync(tenantId, 'manual', { wait: true, onProgress }),
+            action === 'finish' ? service.finish(tenantId, actor, { wait: true, onProgress }) : service.sync(tenantId, 'manual', { actor, wait: true, onProgress }),
           );
         case 'runs': {
           const limit = Number(values.get('limit') ?? '20');

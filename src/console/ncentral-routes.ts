@@ -1,4 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { recordEdgeRefusals } from '../audit/edge-refusal-service.js';
+import { actorFromRequest } from '../audit/request-actor.js';
+import { connectionTarget, NCENTRAL_ACTIONS, unitTarget } from '../ncentral/audit-trail.js';
 import { HttpFailure } from '../http/errors.js';
 import { plannedKinds } from '../ncentral/directory-service.js';
 import { NcentralServiceError, runView, type ConnectionView, type NcentralService } from '../ncentral/service.js';
@@ -42,7 +45,17 @@ const tabOf = (v: string | undefined): MappingState => (TABS as string[]).includ
 export async function ncentralRoutes(app: FastifyInstance, ctx: ConsoleContext & { ncentral: NcentralService }): Promise<void> {
   const service = ctx.ncentral;
   const assets = createAssetService(ctx.deps);
-  const admin = { config: { access: 'admin' as const } };
+  // Every write is the tenant's admins'; a viewer's attempt is refused and written to the audit trail.
+  recordEdgeRefusals(app, ctx.deps.database.db);
+  const connection = (request: FastifyRequest) => {
+    const tenantId = request.consoleSession?.user?.tenantId;
+    return tenantId ? connectionTarget(tenantId) : undefined;
+  };
+  const adminAction = (action: string) => ({ config: { access: 'admin' as const, audit: { action, target: connection } } });
+  const unitOf = (request: FastifyRequest) => {
+    const id = formOf(request)['orgUnitId'];
+    return id ? unitTarget(id) : undefined;
+  };
   const connectionOf = (tenantId: string): Promise<ConnectionView | null> =>
     service.connection(tenantId).catch((err: unknown) => {
       if (err instanceof NcentralServiceError && err.code === 'notConnected') return null;
@@ -68,7 +81,7 @@ export async function ncentralRoutes(app: FastifyInstance, ctx: ConsoleContext &
 
   app.get('/ncentral', async (request, reply) => showConnection(request, reply));
 
-  app.post('/ncentral/connection', admin, async (request, reply) => {
+  app.post('/ncentral/connection', adminAction(NCENTRAL_ACTIONS.connectionUpdate), async (request, reply) => {
     const { tenantId } = tenantOf(request);
     const f = formOf(request);
     const options = {
@@ -82,8 +95,8 @@ export async function ncentralRoutes(app: FastifyInstance, ctx: ConsoleContext &
       const token = f['token']?.trim() ?? '';
       const url = f['url']?.trim() ?? '';
       // Options alone change without re-entering the token; a new address or CA needs the token again.
-      if (existing && token === '' && url === existing.url && !f['caPem']?.trim()) await service.setOptions(tenantId, options);
-      else await service.connect(tenantId, { url, token, caPem: f['caPem'] ?? null, ...options });
+      if (existing && token === '' && url === existing.url && !f['caPem']?.trim()) await service.setOptions(tenantId, options, actorFromRequest(request));
+      else await service.connect(tenantId, { url, token, caPem: f['caPem'] ?? null, ...options }, actorFromRequest(request));
     } catch (err) {
       if (err instanceof NcentralServiceError && (err.code === 'invalid' || err.code === 'noEncryptionKey')) {
         return showConnection(request, reply, { message: notice('bad', err.message) }, STATUS[err.code]);
@@ -94,8 +107,8 @@ export async function ncentralRoutes(app: FastifyInstance, ctx: ConsoleContext &
     return reply.redirect('/console/ncentral?done=saved', 303);
   });
 
-  app.post('/ncentral/verify', admin, async (request, reply) => {
-    const report = await service.verify(tenantOf(request).tenantId).catch(refusal);
+  app.post('/ncentral/verify', adminAction(NCENTRAL_ACTIONS.verify), async (request, reply) => {
+    const report = await service.verify(tenantOf(request).tenantId, actorFromRequest(request)).catch(refusal);
     return showConnection(request, reply, { verify: report });
   });
 
@@ -114,31 +127,31 @@ export async function ncentralRoutes(app: FastifyInstance, ctx: ConsoleContext &
     );
   });
 
-  app.post('/ncentral/auto-match', admin, async (request, reply) => {
-    const r = await service.autoMatch(tenantOf(request).tenantId).catch(refusal);
+  app.post('/ncentral/auto-match', adminAction(NCENTRAL_ACTIONS.autoMatch), async (request, reply) => {
+    const r = await service.autoMatch(tenantOf(request).tenantId, actorFromRequest(request)).catch(refusal);
     return reply.redirect(`/console/ncentral/clients?done=auto-matched&matched=${r.matched}&left=${r.unmatched}&ambiguous=${r.ambiguous.length}`, 303);
   });
 
-  app.post('/ncentral/create-unmatched', admin, async (request, reply) => {
-    const r = await service.createUnmatched(tenantOf(request).tenantId).catch(refusal);
+  app.post('/ncentral/create-unmatched', adminAction(NCENTRAL_ACTIONS.createUnmatched), async (request, reply) => {
+    const r = await service.createUnmatched(tenantOf(request).tenantId, actorFromRequest(request)).catch(refusal);
     return reply.redirect(`/console/ncentral/clients?tab=to_create&done=to-create&count=${r.toCreate}`, 303);
   });
 
-  app.post('/ncentral/refresh', admin, async (request, reply) => {
+  app.post('/ncentral/refresh', { config: { access: 'admin' as const } }, async (request, reply) => {
     await service.units(tenantOf(request).tenantId, { refresh: true }).catch(refusal);
     return reply.redirect('/console/ncentral/clients?done=refreshed', 303);
   });
 
   const unitAction = (name: 'match' | 'create' | 'exclude' | 'unexclude', done: string) =>
-    app.post(`/ncentral/units/${name}`, admin, async (request, reply) => {
+    app.post(`/ncentral/units/${name}`, { config: { access: 'admin' as const, audit: { action: NCENTRAL_ACTIONS[name], target: unitOf } } }, async (request, reply) => {
       const { tenantId } = tenantOf(request);
       const f = formOf(request);
       const id = f['orgUnitId'] ?? '';
       if (name === 'match') {
         if (!f['portalClientId']) throw new HttpFailure({ status: 400, reason: 'invalidInput', detail: 'Choose a portal client to match.' });
-        await service.match(tenantId, id, f['portalClientId']).catch(refusal);
+        await service.match(tenantId, id, f['portalClientId'], actorFromRequest(request)).catch(refusal);
       } else {
-        await service[name](tenantId, id).catch(refusal);
+        await service[name](tenantId, id, actorFromRequest(request)).catch(refusal);
       }
       return reply.redirect(`/console/ncentral/clients?tab=${tabOf(f['tab'])}&done=${done}`, 303);
     });
@@ -155,14 +168,14 @@ export async function ncentralRoutes(app: FastifyInstance, ctx: ConsoleContext &
     return sendPage(reply, previewPage({ session: request.consoleSession, preview, connection, isAdmin: role === 'admin' }));
   });
 
-  app.post('/ncentral/finish', admin, async (request, reply) => {
-    const run = await service.finish(tenantOf(request).tenantId).catch(refusal);
+  app.post('/ncentral/finish', adminAction(NCENTRAL_ACTIONS.finish), async (request, reply) => {
+    const run = await service.finish(tenantOf(request).tenantId, actorFromRequest(request)).catch(refusal);
     request.log.info({ event: 'console.ncentral.finish', runId: run.id, by: tenantOf(request).user.subject }, 'N-central setup finished');
     return reply.redirect(`/console/ncentral/runs/${run.id}`, 303);
   });
 
-  app.post('/ncentral/sync', admin, async (request, reply) => {
-    const run = await service.sync(tenantOf(request).tenantId, 'manual').catch(refusal);
+  app.post('/ncentral/sync', adminAction(NCENTRAL_ACTIONS.sync), async (request, reply) => {
+    const run = await service.sync(tenantOf(request).tenantId, 'manual', { actor: actorFromRequest(request) }).catch(refusal);
     return reply.redirect(`/console/ncentral/runs/${run.id}`, 303);
   });
 

@@ -1,7 +1,9 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { recordEdgeRefusals } from '../audit/edge-refusal-service.js';
+import { actorFromRequest } from '../audit/request-actor.js';
 import { HttpFailure } from '../http/errors.js';
 import { isPortalRole, PORTAL_ROLES, type PortalRole, type RuleMatch } from '../roles/effective-role.js';
-import { createRoleRuleService, type RoleActor } from '../roles/rule-service.js';
+import { createRoleRuleService, ROLE_RULE_ACTIONS, type RoleActor } from '../roles/rule-service.js';
 import { formOf, queryOf, sendPage, tenantOf, type ConsoleContext } from './context.js';
 import { html } from './html.js';
 import { csrfField, formatTime, notice, page } from './layout.js';
@@ -25,9 +27,11 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
  */
 export async function rolesRoutes(app: FastifyInstance, ctx: ConsoleContext): Promise<void> {
   const rules = createRoleRuleService(ctx.deps);
-  const admin = { config: { access: 'admin' as const } };
+  // A viewer's attempt to change them is refused and written to the audit trail.
+  recordEdgeRefusals(app, ctx.deps.database.db);
+  const adminAction = (action: string) => ({ config: { access: 'admin' as const, audit: { action } } });
 
-  const actorOf = (request: FastifyRequest): RoleActor => ({ subject: `console:${tenantOf(request).user.subject}`, requestId: request.id });
+  const actorOf = (request: FastifyRequest): RoleActor => ({ subject: `console:${tenantOf(request).user.subject}`, requestId: request.id, audit: actorFromRequest(request) });
   const roleIn = (value: string | undefined): PortalRole => {
     if (!isPortalRole(value)) throw new HttpFailure({ status: 400, reason: 'invalidInput', detail: `The role must be one of ${PORTAL_ROLES.join(', ')}.` });
     return value;
@@ -75,7 +79,7 @@ export async function rolesRoutes(app: FastifyInstance, ctx: ConsoleContext): Pr
     );
   });
 
-  app.post('/roles/rules', admin, async (request, reply) => {
+  app.post('/roles/rules', adminAction(ROLE_RULE_ACTIONS.create), async (request, reply) => {
     const form = formOf(request);
     const matchBy = matchByIn(form['matchBy']);
     const value = (form['value'] ?? '').trim();
@@ -84,14 +88,14 @@ export async function rolesRoutes(app: FastifyInstance, ctx: ConsoleContext): Pr
     return reply.redirect('/console/roles?done=created', 303);
   });
 
-  app.post('/roles/rules/delete', admin, async (request, reply) => {
+  app.post('/roles/rules/delete', adminAction(ROLE_RULE_ACTIONS.delete), async (request, reply) => {
     const id = (formOf(request)['id'] ?? '').toLowerCase();
     if (!UUID.test(id)) throw new HttpFailure({ status: 404, reason: 'notFound', detail: 'No such rule.' });
     await rules.delete(tenantOf(request).tenantId, id, actorOf(request));
     return reply.redirect('/console/roles?done=deleted', 303);
   });
 
-  app.post('/roles/default', admin, async (request, reply) => {
+  app.post('/roles/default', adminAction(ROLE_RULE_ACTIONS.setDefault), async (request, reply) => {
     await rules.setDefault(tenantOf(request).tenantId, roleIn(formOf(request)['role']), actorOf(request));
     return reply.redirect('/console/roles?done=default', 303);
   });

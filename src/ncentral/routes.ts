@@ -1,6 +1,11 @@
 import { Type, type Static } from '@sinclair/typebox';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { actingTenant } from '../admin/admin-auth.js';
+import type { Kysely } from 'kysely';
+import { recordEdgeRefusals, type AuditedRoute } from '../audit/edge-refusal-service.js';
+import { actorFromRequest } from '../audit/request-actor.js';
+import type { DB } from '../store/tables.js';
+import { connectionTarget, NCENTRAL_ACTIONS, unitTarget } from './audit-trail.js';
 import { HttpFailure } from '../http/errors.js';
 import { NcentralServiceError, runView, type NcentralService } from './service.js';
 
@@ -44,9 +49,22 @@ function failure(err: unknown): unknown {
   return new HttpFailure({ status, reason: status === 404 ? 'notFound' : status === 503 ? 'unavailable' : 'invalidInput', detail: err.message });
 }
 
+/** The audit action of a write route; a refusal at the edge (viewer, bad input) is recorded under it. */
+const audited = (action: string, target: AuditedRoute['target'] = tenantConnection) => ({ audit: { action, target } });
+function tenantConnection(request: FastifyRequest) {
+  const p = request.principal;
+  const tenant = p?.kind === 'admin' ? (p.tenantId ?? (request.query as { tenant?: unknown }).tenant) : undefined;
+  return typeof tenant === 'string' ? connectionTarget(tenant.toLowerCase()) : undefined;
+}
+const unitOf = (request: FastifyRequest) => {
+  const id = (request.params as { id?: unknown }).id;
+  return typeof id === 'string' ? unitTarget(id) : undefined;
+};
+
 /** `/admin/v1/ncentral/…`: connection, verify, client matching, preview/finish, sync now and run history. */
-export function ncentralRoutes(service: NcentralService) {
+export function ncentralRoutes(service: NcentralService, db: Kysely<DB>) {
   return async (app: FastifyInstance): Promise<void> => {
+    recordEdgeRefusals(app, db);
     const wrap = async <T>(work: () => Promise<T>): Promise<T> => {
       try {
         return await work();
@@ -60,20 +78,20 @@ export function ncentralRoutes(service: NcentralService) {
       return wrap(() => service.connection(actingTenant(request, q.tenant, false)));
     });
 
-    app.put('/ncentral/connection', { schema: { querystring: TenantQuery, body: ConnectBody } }, async (request) => {
+    app.put('/ncentral/connection', { schema: { querystring: TenantQuery, body: ConnectBody }, config: audited(NCENTRAL_ACTIONS.connectionUpdate) }, async (request) => {
       const q = request.query as Static<typeof TenantQuery>;
       const body = request.body as Static<typeof ConnectBody>;
-      return wrap(() => service.connect(actingTenant(request, q.tenant, true), body));
+      return wrap(() => service.connect(actingTenant(request, q.tenant, true), body, actorFromRequest(request)));
     });
 
-    app.patch('/ncentral/connection', { schema: { querystring: TenantQuery, body: OptionsBody } }, async (request) => {
+    app.patch('/ncentral/connection', { schema: { querystring: TenantQuery, body: OptionsBody }, config: audited(NCENTRAL_ACTIONS.connectionUpdate) }, async (request) => {
       const q = request.query as Static<typeof TenantQuery>;
-      return wrap(() => service.setOptions(actingTenant(request, q.tenant, true), request.body as Static<typeof OptionsBody>));
+      return wrap(() => service.setOptions(actingTenant(request, q.tenant, true), request.body as Static<typeof OptionsBody>, actorFromRequest(request)));
     });
 
-    app.post('/ncentral/verify', { schema: { querystring: TenantQuery } }, async (request) => {
+    app.post('/ncentral/verify', { schema: { querystring: TenantQuery }, config: audited(NCENTRAL_ACTIONS.verify) }, async (request) => {
       const q = request.query as Static<typeof TenantQuery>;
-      return wrap(() => service.verify(actingTenant(request, q.tenant, true)));
+      return wrap(() => service.verify(actingTenant(request, q.tenant, true), actorFromRequest(request)));
     });
 
     app.get('/ncentral/customers', { schema: { querystring: ListQuery } }, async (request) => {
@@ -82,29 +100,29 @@ export function ncentralRoutes(service: NcentralService) {
       return wrap(async () => ({ items: await service.units(tenant, { refresh: q.refresh === true }) }));
     });
 
-    app.post('/ncentral/auto-match', { schema: { querystring: TenantQuery } }, async (request) => {
+    app.post('/ncentral/auto-match', { schema: { querystring: TenantQuery }, config: audited(NCENTRAL_ACTIONS.autoMatch) }, async (request) => {
       const q = request.query as Static<typeof TenantQuery>;
-      return wrap(() => service.autoMatch(actingTenant(request, q.tenant, true)));
+      return wrap(() => service.autoMatch(actingTenant(request, q.tenant, true), actorFromRequest(request)));
     });
 
-    app.post('/ncentral/customers/:id/match', { schema: { querystring: TenantQuery, params: OrgUnitParams, body: MatchBody } }, async (request) => {
+    app.post('/ncentral/customers/:id/match', { schema: { querystring: TenantQuery, params: OrgUnitParams, body: MatchBody }, config: audited(NCENTRAL_ACTIONS.match, unitOf) }, async (request) => {
       const q = request.query as Static<typeof TenantQuery>;
       const { id } = request.params as Static<typeof OrgUnitParams>;
       const { portalClientId } = request.body as Static<typeof MatchBody>;
-      return wrap(() => service.match(actingTenant(request, q.tenant, true), id, portalClientId.toLowerCase()));
+      return wrap(() => service.match(actingTenant(request, q.tenant, true), id, portalClientId.toLowerCase(), actorFromRequest(request)));
     });
 
     for (const action of ['create', 'exclude', 'unexclude'] as const) {
-      app.post(`/ncentral/customers/:id/${action}`, { schema: { querystring: TenantQuery, params: OrgUnitParams } }, async (request) => {
+      app.post(`/ncentral/customers/:id/${action}`, { schema: { querystring: TenantQuery, params: OrgUnitParams }, config: audited(NCENTRAL_ACTIONS[action], unitOf) }, async (request) => {
         const q = request.query as Static<typeof TenantQuery>;
         const { id } = request.params as Static<typeof OrgUnitParams>;
-        return wrap(() => service[action](actingTenant(request, q.tenant, true), id));
+        return wrap(() => service[action](actingTenant(request, q.tenant, true), id, actorFromRequest(request)));
       });
     }
 
-    app.post('/ncentral/create-unmatched', { schema: { querystring: TenantQuery } }, async (request) => {
+    app.post('/ncentral/create-unmatched', { schema: { querystring: TenantQuery }, config: audited(NCENTRAL_ACTIONS.createUnmatched) }, async (request) => {
       const q = request.query as Static<typeof TenantQuery>;
-      return wrap(() => service.createUnmatched(actingTenant(request, q.tenant, true)));
+      return wrap(() => service.createUnmatched(actingTenant(request, q.tenant, true), actorFromRequest(request)));
     });
 
     app.get('/ncentral/preview', { schema: { querystring: TenantQuery } }, async (request) => {
@@ -112,15 +130,15 @@ export function ncentralRoutes(service: NcentralService) {
       return wrap(() => service.preview(actingTenant(request, q.tenant, false)));
     });
 
-    app.post('/ncentral/finish', { schema: { querystring: WaitQuery } }, async (request, reply) => {
+    app.post('/ncentral/finish', { schema: { querystring: WaitQuery }, config: audited(NCENTRAL_ACTIONS.finish) }, async (request, reply) => {
       const q = request.query as Static<typeof WaitQuery>;
-      const run = await wrap(() => service.finish(actingTenant(request, q.tenant, true), { wait: q.wait === true }));
+      const run = await wrap(() => service.finish(actingTenant(request, q.tenant, true), actorFromRequest(request), { wait: q.wait === true }));
       return reply.code(q.wait ? 200 : 202).send(runView(run));
     });
 
-    app.post('/ncentral/sync', { schema: { querystring: WaitQuery } }, async (request, reply) => {
+    app.post('/ncentral/sync', { schema: { querystring: WaitQuery }, config: audited(NCENTRAL_ACTIONS.sync) }, async (request, reply) => {
       const q = request.query as Static<typeof WaitQuery>;
-      const run = await wrap(() => service.sync(actingTenant(request, q.tenant, true), 'manual', { wait: q.wait === true }));
+      const run = await wrap(() => service.sync(actingTenant(request, q.tenant, true), 'manual', { actor: actorFromRequest(request), wait: q.wait === true }));
       return reply.code(q.wait ? 200 : 202).send(runView(run));
     });
 

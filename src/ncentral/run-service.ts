@@ -1,9 +1,12 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
+import type { AuditActor } from '../audit/audit-entry.js';
 import type { Clock } from '../clock.js';
 import { findConnection, findRun, hasSucceededJob, listRuns, listScheduledConnections, RunAlreadyActive } from '../store/ncentral.js';
 import type { DB, NcentralConnection, NcentralSyncRun, SyncTrigger, Tenant } from '../store/tables.js';
+import { connectionTarget, NCENTRAL_ACTIONS } from './audit-trail.js';
 import type { ConnectionSecret, NcentralConnector } from './connector.js';
+import { auditedAction } from './audit-service.js';
 import { nightlyCron, nightlyJobName } from './schedule.js';
 import { NcentralServiceError } from './service-error.js';
 import type { SyncProgress } from './sync.js';
@@ -25,6 +28,12 @@ export interface NcentralRunsDeps {
   secretOf(c: NcentralConnection): ConnectionSecret;
 }
 
+/**
+ * The scheduler's nightly run, as the audit trail names who started it (the shape of request-actor.ts's
+ * systemActor(), built here because that module reads console types, and the console imports this feature).
+ */
+export const NIGHTLY_SYNC_ACTOR: AuditActor = { type: 'system', id: 'ncentral.nightly-sync' };
+
 const settingsOf = (c: NcentralConnection): SyncSettings => ({
   deviceSync: c.device_sync,
   assetsUnderParent: c.assets_under_parent,
@@ -42,11 +51,24 @@ export class NcentralRuns {
   constructor(private readonly deps: NcentralRunsDeps) {}
 
 
-  /** Starts a run; with `wait` resolves when it ends, else as soon as it is recorded as running. */
-  async sync(
+  /**
+   * Starts a run; with `wait` resolves when it ends, else as soon as it is recorded as running. Who started it is
+   * an audit entry committed with the run's record; a run refused (not connected, one already running) is a
+   * failure entry.
+   */
+  sync(
     tenantId: string,
     trigger: SyncTrigger,
-    options: { wait?: boolean; jobKey?: string; onProgress?: (p: SyncProgress) => void } = {},
+    options: { actor: AuditActor; wait?: boolean; jobKey?: string; onProgress?: (p: SyncProgress) => void },
+  ): Promise<NcentralSyncRun> {
+    const audit = { tenantId, actor: options.actor, action: NCENTRAL_ACTIONS.sync, target: connectionTarget(tenantId) };
+    return auditedAction(this.deps.db, audit, () => this.start(tenantId, trigger, options));
+  }
+
+  private async start(
+    tenantId: string,
+    trigger: SyncTrigger,
+    options: { actor: AuditActor; wait?: boolean; jobKey?: string; onProgress?: (p: SyncProgress) => void },
   ): Promise<NcentralSyncRun> {
     const c = await this.deps.connection(tenantId);
     const source = this.deps.connector.open(this.deps.secretOf(c));
@@ -62,6 +84,7 @@ export class NcentralRuns {
         runId,
         settings: settingsOf(c),
         source,
+        startedBy: options.actor,
         onProgress: (p) => {
           if (p.phase !== 'starting') started(runId);
           options.onProgress?.(p);
@@ -87,7 +110,7 @@ export class NcentralRuns {
     if (!c?.finished_at) return null;
     if (await hasSucceededJob(this.deps.db, tenantId, jobKey)) return null;
     try {
-      return await this.sync(tenantId, 'scheduled', { wait: true, jobKey });
+      return await this.sync(tenantId, 'scheduled', { actor: NIGHTLY_SYNC_ACTOR, wait: true, jobKey });
     } catch (err) {
       if (err instanceof NcentralServiceError && err.code === 'alreadyRunning') {
         this.deps.log.info({ tenantId }, 'nightly N-central sync skipped: a run is already in progress');

@@ -1,4 +1,5 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
+import type { AuditActor } from '../audit/audit-entry.js';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import { openSecret, sealContext, sealSecret } from '../crypto/sealed-secret.js';
@@ -11,10 +12,13 @@ import {
   updateConnection,
   upsertConnection,
 } from '../store/ncentral.js';
+import { appendAuditEntry } from '../store/audit-entries.js';
 import { findPortalClient, listPortalClients } from '../store/portal-clients.js';
 import type { DB, MappingState, NcentralConnection, NcentralOrgUnit, NcentralSyncRun, SyncTrigger } from '../store/tables.js';
 import { findTenantById } from '../store/tenants.js';
 import type { AllowedHosts } from './allowed-hosts.js';
+import { connectionChanges, connectionTarget, NCENTRAL_ACTIONS, unitChanges, unitDetail, unitTarget, type DecidedBy, type UnitDecision } from './audit-trail.js';
+import { auditedAction } from './audit-service.js';
 import { normaliseNcentralUrl } from './base-url.js';
 import { checkDestination, systemResolver, type HostResolver } from './destination-guard.js';
 import { restConnector, type ConnectionSecret, type NcentralConnector, type VerifyReport } from './connector.js';
@@ -77,7 +81,14 @@ export class NcentralService {
 
   // ---- connection ----------------------------------------------------------------------------------------------
 
-  async connect(tenantId: string, input: ConnectInput): Promise<ConnectionView> {
+  /** Saves the connection; the audit entry names the fields that changed and that a token was entered, never the token. */
+  async connect(tenantId: string, input: ConnectInput, actor: AuditActor): Promise<ConnectionView> {
+    const action = (await findConnection(this.deps.db, tenantId)) ? NCENTRAL_ACTIONS.connectionUpdate : NCENTRAL_ACTIONS.connectionCreate;
+    await auditedAction(this.deps.db, { tenantId, actor, action, target: connectionTarget(tenantId) }, () => this.saveConnection(tenantId, input, actor));
+    return this.connection(tenantId);
+  }
+
+  private async saveConnection(tenantId: string, input: ConnectInput, actor: AuditActor): Promise<void> {
     const key = this.deps.encryptionKey;
     if (!key) {
       throw new NcentralServiceError(
@@ -97,53 +108,80 @@ export class NcentralService {
     const syncTime = input.syncTime ?? DEFAULT_SYNC_TIME;
     if (!parseSyncTime(syncTime)) throw new NcentralServiceError('invalid', `The sync time must be HH:MM (24-hour), got "${syncTime}".`);
     await this.requireAllowedDestination(tenantId, new URL(url.url).hostname);
-    const existing = await findConnection(this.deps.db, tenantId);
-    await upsertConnection(
-      this.deps.db,
-      tenantId,
-      {
-        baseUrl: url.url,
-        tokenSealed: sealSecret(key, token, tokenContext(tenantId)),
-        caPem,
-        deviceSync: input.deviceSync ?? existing?.device_sync ?? true,
-        assetsUnderParent: input.assetsUnderParent ?? existing?.assets_under_parent ?? true,
-        ignoreSyncRequirements: input.ignoreSyncRequirements ?? existing?.ignore_sync_requirements ?? false,
-        syncTime,
-      },
-      this.deps.clock.now(),
-    );
-    return this.connection(tenantId);
+    await this.deps.db.transaction().execute(async (trx) => {
+      const existing = await findConnection(trx, tenantId);
+      await upsertConnection(
+        trx,
+        tenantId,
+        {
+          baseUrl: url.url,
+          tokenSealed: sealSecret(key, token, tokenContext(tenantId)),
+          caPem,
+          deviceSync: input.deviceSync ?? existing?.device_sync ?? true,
+          assetsUnderParent: input.assetsUnderParent ?? existing?.assets_under_parent ?? true,
+          ignoreSyncRequirements: input.ignoreSyncRequirements ?? existing?.ignore_sync_requirements ?? false,
+          syncTime,
+        },
+        this.deps.clock.now(),
+      );
+      await appendAuditEntry(trx, {
+        tenantId,
+        actor,
+        action: existing ? NCENTRAL_ACTIONS.connectionUpdate : NCENTRAL_ACTIONS.connectionCreate,
+        target: connectionTarget(tenantId),
+        outcome: 'success',
+        changes: connectionChanges(existing, await findConnection(trx, tenantId)),
+        detail: { tokenEntered: true },
+      });
+    });
   }
 
   async connection(tenantId: string): Promise<ConnectionView> {
     return connectionView(await this.requireConnection(tenantId));
   }
 
-  async setOptions(tenantId: string, input: OptionsInput): Promise<ConnectionView> {
-    await this.requireConnection(tenantId);
-    if (input.syncTime !== undefined && !parseSyncTime(input.syncTime)) {
-      throw new NcentralServiceError('invalid', `The sync time must be HH:MM (24-hour), got "${input.syncTime}".`);
-    }
-    await updateConnection(this.deps.db, tenantId, {
-      ...(input.deviceSync === undefined ? {} : { device_sync: input.deviceSync }),
-      ...(input.assetsUnderParent === undefined ? {} : { assets_under_parent: input.assetsUnderParent }),
-      ...(input.ignoreSyncRequirements === undefined ? {} : { ignore_sync_requirements: input.ignoreSyncRequirements }),
-      ...(input.syncTime === undefined ? {} : { sync_time: input.syncTime }),
-      updated_at: this.deps.clock.now(),
+  async setOptions(tenantId: string, input: OptionsInput, actor: AuditActor): Promise<ConnectionView> {
+    const audit = { tenantId, actor, action: NCENTRAL_ACTIONS.connectionUpdate, target: connectionTarget(tenantId) };
+    const c = await auditedAction(this.deps.db, audit, async () => {
+      await this.requireConnection(tenantId);
+      if (input.syncTime !== undefined && !parseSyncTime(input.syncTime)) {
+        throw new NcentralServiceError('invalid', `The sync time must be HH:MM (24-hour), got "${input.syncTime}".`);
+      }
+      return this.deps.db.transaction().execute(async (trx) => {
+        const before = await this.requireConnection(tenantId, trx);
+        await updateConnection(trx, tenantId, {
+          ...(input.deviceSync === undefined ? {} : { device_sync: input.deviceSync }),
+          ...(input.assetsUnderParent === undefined ? {} : { assets_under_parent: input.assetsUnderParent }),
+          ...(input.ignoreSyncRequirements === undefined ? {} : { ignore_sync_requirements: input.ignoreSyncRequirements }),
+          ...(input.syncTime === undefined ? {} : { sync_time: input.syncTime }),
+          updated_at: this.deps.clock.now(),
+        });
+        const after = await this.requireConnection(tenantId, trx);
+        await appendAuditEntry(trx, { ...audit, outcome: 'success', changes: connectionChanges(before, after) });
+        return after;
+      });
     });
-    const c = await this.requireConnection(tenantId);
     if (c.finished_at) await this.scheduleTenant(tenantId);
     return connectionView(c);
   }
 
   /** Authenticates, reads the version and names what is wrong; on success reads the customers and sites. */
-  async verify(tenantId: string): Promise<VerifyReport> {
-    const secret = await this.secret(tenantId);
+  async verify(tenantId: string, actor: AuditActor): Promise<VerifyReport> {
+    const audit = { tenantId, actor, action: NCENTRAL_ACTIONS.verify, target: connectionTarget(tenantId) };
+    const secret = await auditedAction(this.deps.db, audit, () => this.secret(tenantId));
     const report = await this.deps.connector.verify(secret);
-    if (report.ok) {
-      await updateConnection(this.deps.db, tenantId, { verified_at: this.deps.clock.now(), ncentral_version: report.ncentralVersion });
-      await this.refresh(tenantId, secret);
+    // Problem codes only: N-central's own words are scrubbed of tokens, but an audit entry has no need of them.
+    const found = { ncentralVersion: report.ncentralVersion, customers: report.customers, devices: report.devices, problems: report.problems.map((p) => p.code) };
+    if (!report.ok) {
+      await appendAuditEntry(this.deps.db, { ...audit, outcome: 'failure', detail: found });
+      return report;
     }
+    await this.deps.db.transaction().execute(async (trx) => {
+      const before = await this.requireConnection(tenantId, trx);
+      await updateConnection(trx, tenantId, { verified_at: this.deps.clock.now(), ncentral_version: report.ncentralVersion });
+      await appendAuditEntry(trx, { ...audit, outcome: 'success', changes: connectionChanges(before, await this.requireConnection(tenantId, trx)), detail: found });
+    });
+    await this.refresh(tenantId, secret);
     return report;
   }
 
@@ -166,8 +204,10 @@ export class NcentralService {
     }));
   }
 
-  async autoMatch(tenantId: string): Promise<{ matched: number; ambiguous: { id: string; name: string; note: string }[]; unmatched: number }> {
-    const c = await this.requireConnection(tenantId);
+  /** Matches units to portal clients of the same name; each match is its own audit entry, beside one for the run. */
+  async autoMatch(tenantId: string, actor: AuditActor): Promise<{ matched: number; ambiguous: { id: string; name: string; note: string }[]; unmatched: number }> {
+    const audit = { tenantId, actor, action: NCENTRAL_ACTIONS.autoMatch, target: connectionTarget(tenantId) };
+    const c = await auditedAction(this.deps.db, audit, () => this.requireConnection(tenantId));
     const kinds = plannedKinds(c.assets_under_parent);
     const at = this.deps.clock.now();
     return this.deps.db.transaction().execute(async (trx) => {
@@ -182,43 +222,56 @@ export class NcentralService {
       await setOrgUnitStates(trx, tenantId, matches, at);
       await setOrgUnitNotes(trx, tenantId, decisions.map((d) => ({ orgUnitId: d.orgUnitId, note: d.action === 'ambiguous' ? d.note : null })).filter((n) => n.note !== null || byId.get(n.orgUnitId)?.note !== null), at);
       const ambiguous = decisions.flatMap((d) => (d.action === 'ambiguous' ? [{ id: d.orgUnitId, name: byId.get(d.orgUnitId)?.name ?? '', note: d.note }] : []));
-      return { matched: matches.length, ambiguous, unmatched: decisions.filter((d) => d.action !== 'match').length };
+      const result = { matched: matches.length, ambiguous, unmatched: decisions.filter((d) => d.action !== 'match').length };
+      await appendAuditEntry(trx, { ...audit, outcome: 'success', detail: { matched: result.matched, ambiguous: ambiguous.length, unmatched: result.unmatched } });
+      for (const m of matches) {
+        const unit = byId.get(m.orgUnitId);
+        if (unit) await this.recordDecision(trx, tenantId, actor, 'match', unit, m, 'auto_match');
+      }
+      return result;
     });
   }
 
-  async match(tenantId: string, orgUnitId: string, portalClientId: string): Promise<UnitView> {
-    await this.requireUnit(tenantId, orgUnitId);
-    if (!(await findPortalClient(this.deps.db, tenantId, portalClientId))) {
-      throw new NcentralServiceError('notFound', `No portal client ${portalClientId} in this tenant.`);
-    }
-    return this.setState(tenantId, orgUnitId, 'matched', portalClientId);
+  async match(tenantId: string, orgUnitId: string, portalClientId: string, actor: AuditActor): Promise<UnitView> {
+    return this.decide(tenantId, orgUnitId, 'match', actor, async () => {
+      if (!(await findPortalClient(this.deps.db, tenantId, portalClientId))) {
+        throw new NcentralServiceError('notFound', `No portal client ${portalClientId} in this tenant.`);
+      }
+      return { state: 'matched', portalClientId };
+    });
   }
 
-  async create(tenantId: string, orgUnitId: string): Promise<UnitView> {
-    const unit = await this.requireUnit(tenantId, orgUnitId);
-    if (unit.state === 'matched' && unit.portal_client_id) {
-      throw new NcentralServiceError('invalid', `N-central ${orgUnitId} is already matched; exclude or un-exclude it first to change that.`);
-    }
-    return this.setState(tenantId, orgUnitId, 'to_create', null);
+  async create(tenantId: string, orgUnitId: string, actor: AuditActor): Promise<UnitView> {
+    return this.decide(tenantId, orgUnitId, 'create', actor, async (unit) => {
+      if (unit.state === 'matched' && unit.portal_client_id) {
+        throw new NcentralServiceError('invalid', `N-central ${orgUnitId} is already matched; exclude or un-exclude it first to change that.`);
+      }
+      return { state: 'to_create', portalClientId: null };
+    });
   }
 
-  async exclude(tenantId: string, orgUnitId: string): Promise<UnitView> {
-    await this.requireUnit(tenantId, orgUnitId);
-    return this.setState(tenantId, orgUnitId, 'excluded', null);
+  async exclude(tenantId: string, orgUnitId: string, actor: AuditActor): Promise<UnitView> {
+    return this.decide(tenantId, orgUnitId, 'exclude', actor, async () => ({ state: 'excluded', portalClientId: null }));
   }
 
   /** Back to unmatched, to be decided again. */
-  async unexclude(tenantId: string, orgUnitId: string): Promise<UnitView> {
-    await this.requireUnit(tenantId, orgUnitId);
-    return this.setState(tenantId, orgUnitId, 'unmatched', null);
+  async unexclude(tenantId: string, orgUnitId: string, actor: AuditActor): Promise<UnitView> {
+    return this.decide(tenantId, orgUnitId, 'unexclude', actor, async () => ({ state: 'unmatched', portalClientId: null }));
   }
 
-  async createUnmatched(tenantId: string): Promise<{ toCreate: number }> {
-    const c = await this.requireConnection(tenantId);
+  /** Marks every unmatched unit to create; each is its own audit entry, beside one for the whole action. */
+  async createUnmatched(tenantId: string, actor: AuditActor): Promise<{ toCreate: number }> {
+    const audit = { tenantId, actor, action: NCENTRAL_ACTIONS.createUnmatched, target: connectionTarget(tenantId) };
+    const c = await auditedAction(this.deps.db, audit, () => this.requireConnection(tenantId));
     const kinds = plannedKinds(c.assets_under_parent);
-    const units = (await listOrgUnits(this.deps.db, tenantId)).filter((u) => u.state === 'unmatched' && u.gone_at === null && kinds.includes(u.kind));
-    await setOrgUnitStates(this.deps.db, tenantId, units.map((u) => ({ orgUnitId: u.org_unit_id, state: 'to_create' as const, portalClientId: null, note: null })), this.deps.clock.now());
-    return { toCreate: units.length };
+    return this.deps.db.transaction().execute(async (trx) => {
+      const units = (await listOrgUnits(trx, tenantId)).filter((u) => u.state === 'unmatched' && u.gone_at === null && kinds.includes(u.kind));
+      const planned = units.map((u) => ({ orgUnitId: u.org_unit_id, state: 'to_create' as const, portalClientId: null, note: null }));
+      await setOrgUnitStates(trx, tenantId, planned, this.deps.clock.now());
+      await appendAuditEntry(trx, { ...audit, outcome: 'success', detail: { toCreate: units.length } });
+      for (const u of units) await this.recordDecision(trx, tenantId, actor, 'create', u, { state: 'to_create', portalClientId: null }, 'create_unmatched');
+      return { toCreate: units.length };
+    });
   }
 
   /** Exactly what finish will do: clients to create, matched and excluded units, devices that become assets. */
@@ -260,16 +313,28 @@ export class NcentralService {
   }
 
   /** Commits the plan: the initial sync starts now (it creates the clients), then nightly runs are scheduled. */
-  async finish(tenantId: string, options: { wait?: boolean; onProgress?: (p: SyncProgress) => void } = {}): Promise<NcentralSyncRun> {
-    const c = await this.requireConnection(tenantId);
-    if (!c.finished_at) await updateConnection(this.deps.db, tenantId, { finished_at: this.deps.clock.now() });
+  async finish(tenantId: string, actor: AuditActor, options: { wait?: boolean; onProgress?: (p: SyncProgress) => void } = {}): Promise<NcentralSyncRun> {
+    const audit = { tenantId, actor, action: NCENTRAL_ACTIONS.finish, target: connectionTarget(tenantId) };
+    await auditedAction(this.deps.db, audit, () =>
+      this.deps.db.transaction().execute(async (trx) => {
+        const c = await this.requireConnection(tenantId, trx);
+        const finishedAt = c.finished_at ?? this.deps.clock.now();
+        if (!c.finished_at) await updateConnection(trx, tenantId, { finished_at: finishedAt });
+        await appendAuditEntry(trx, {
+          ...audit,
+          outcome: 'success',
+          ...(c.finished_at ? {} : { changes: { finishedAt: { old: null, new: finishedAt.toISOString() } } }),
+        });
+      }),
+    );
     await this.scheduleTenant(tenantId);
-    return this.sync(tenantId, 'finish', options);
+    return this.sync(tenantId, 'finish', { ...options, actor });
   }
 
   // ---- runs and scheduling (run-service.ts) -----------------------------------------------------------------------
 
-  sync(tenantId: string, trigger: SyncTrigger, options: { wait?: boolean; jobKey?: string; onProgress?: (p: SyncProgress) => void } = {}): Promise<NcentralSyncRun> {
+  /** Starts a run; its audit entry (who started it) commits with the run's record. */
+  sync(tenantId: string, trigger: SyncTrigger, options: { actor: AuditActor; wait?: boolean; jobKey?: string; onProgress?: (p: SyncProgress) => void }): Promise<NcentralSyncRun> {
     return this.runner.sync(tenantId, trigger, options);
   }
 
@@ -309,11 +374,48 @@ export class NcentralService {
     }
   }
 
-  private async setState(tenantId: string, orgUnitId: string, state: MappingState, portalClientId: string | null): Promise<UnitView> {
-    await setOrgUnitStates(this.deps.db, tenantId, [{ orgUnitId, state, portalClientId, note: null }], this.deps.clock.now());
+  /**
+   * One person's decision on one unit: `choose` checks it against the unit as it stands and says the new mapping;
+   * the change and its audit entry commit together, and a refusal writes a failure entry instead.
+   */
+  private async decide(
+    tenantId: string,
+    orgUnitId: string,
+    decision: UnitDecision,
+    actor: AuditActor,
+    choose: (unit: NcentralOrgUnit) => Promise<{ state: MappingState; portalClientId: string | null }>,
+  ): Promise<UnitView> {
+    await auditedAction(this.deps.db, { tenantId, actor, action: NCENTRAL_ACTIONS[decision], target: unitTarget(orgUnitId) }, async () => {
+      const mapping = await choose(await this.requireUnit(tenantId, orgUnitId));
+      await this.deps.db.transaction().execute(async (trx) => {
+        const unit = await this.requireUnit(tenantId, orgUnitId, trx);
+        await setOrgUnitStates(trx, tenantId, [{ orgUnitId, ...mapping, note: null }], this.deps.clock.now());
+        await this.recordDecision(trx, tenantId, actor, decision, unit, mapping, 'manual');
+      });
+    });
     const unit = (await this.units(tenantId)).find((u) => u.id === orgUnitId);
     if (!unit) throw new NcentralServiceError('notFound', `No N-central customer or site ${orgUnitId}.`);
     return unit;
+  }
+
+  private async recordDecision(
+    trx: Transaction<DB>,
+    tenantId: string,
+    actor: AuditActor,
+    decision: UnitDecision,
+    unit: NcentralOrgUnit,
+    mapping: { state: MappingState; portalClientId: string | null },
+    by: DecidedBy,
+  ): Promise<void> {
+    await appendAuditEntry(trx, {
+      tenantId,
+      actor,
+      action: NCENTRAL_ACTIONS[decision],
+      target: unitTarget(unit.org_unit_id),
+      outcome: 'success',
+      changes: unitChanges(unit, mapping),
+      detail: unitDetail(unit, by),
+    });
   }
 
   /**
@@ -336,14 +438,14 @@ export class NcentralService {
     return tenant;
   }
 
-  private async requireConnection(tenantId: string): Promise<NcentralConnection> {
-    const c = await findConnection(this.deps.db, tenantId);
+  private async requireConnection(tenantId: string, db: Kysely<DB> | Transaction<DB> = this.deps.db): Promise<NcentralConnection> {
+    const c = await findConnection(db, tenantId);
     if (!c) throw new NcentralServiceError('notConnected', 'This tenant has no N-central connection; connect one first.');
     return c;
   }
 
-  private async requireUnit(tenantId: string, orgUnitId: string): Promise<NcentralOrgUnit> {
-    const unit = await findOrgUnit(this.deps.db, tenantId, orgUnitId);
+  private async requireUnit(tenantId: string, orgUnitId: string, db: Kysely<DB> | Transaction<DB> = this.deps.db): Promise<NcentralOrgUnit> {
+    const unit = await findOrgUnit(db, tenantId, orgUnitId);
     if (!unit) throw new NcentralServiceError('notFound', `No N-central customer or site ${orgUnitId}; run verify or customers --refresh first.`);
     return unit;
   }

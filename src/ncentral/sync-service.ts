@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
 import type { Logger } from 'pino';
+import type { AuditActor } from '../audit/audit-entry.js';
 import type { Clock } from '../clock.js';
+import { appendAuditEntry } from '../store/audit-entries.js';
 import { insertAssetChanges, type AssetChangeWrite } from '../store/asset-changes.js';
 import { findAssetsForUpdate, findLinkCandidates, markAssetsRemoved, moveAssets, upsertAssets, type AssetWrite } from '../store/assets.js';
 import {
@@ -19,6 +21,7 @@ import {
 import type { DB, NcentralDeviceRow, NcentralSyncRun, SyncTrigger } from '../store/tables.js';
 import { createdChange, linkedChange, movedChange, removedChange, updatedChange } from './asset-changes.js';
 import { chooseLink, deviceFingerprint, diffDevice, targetFor, usableSerial, type UnitMapping } from './device-diff.js';
+import { NCENTRAL_ACTIONS } from './audit-trail.js';
 import { applyPlan, refreshOrgUnits } from './directory-service.js';
 import { NcentralError } from './client-error.js';
 import type { DeviceAnswer, NcentralSource, SourceDevice, SourceDeviceAssets } from './source.js';
@@ -47,6 +50,11 @@ export interface RunRequest {
   settings: SyncSettings;
   source: NcentralSource;
   onProgress?: (p: SyncProgress) => void;
+  /**
+   * Who started the run (a person, the CLI, the scheduler): recorded in the audit trail in the transaction that
+   * records the run. The service always says; benchmarks and tests driving a sync directly may not.
+   */
+  startedBy?: AuditActor;
   /** Rows per multi-row upsert. */
   batchSize?: number;
   /** Assets calls kept in flight by the sync (the client still enforces N-central's per-endpoint limit). */
@@ -71,7 +79,19 @@ interface Pending {
 export async function runSync(ctx: SyncContext, req: RunRequest): Promise<NcentralSyncRun> {
   const runId = req.runId ?? randomUUID();
   const now = ctx.clock.now();
-  await startRun(ctx.db, req.tenantId, { id: runId, trigger: req.trigger, jobKey: req.jobKey ?? null }, now, new Date(now.getTime() - STALE_RUN_MS));
+  const startedBy = req.startedBy;
+  await startRun(ctx.db, req.tenantId, { id: runId, trigger: req.trigger, jobKey: req.jobKey ?? null }, now, new Date(now.getTime() - STALE_RUN_MS), async (trx) => {
+    if (startedBy) {
+      await appendAuditEntry(trx, {
+        tenantId: req.tenantId,
+        actor: startedBy,
+        action: NCENTRAL_ACTIONS.sync,
+        target: { type: 'ncentral_sync_run', id: runId },
+        outcome: 'success',
+        detail: { trigger: req.trigger, ...(req.jobKey ? { jobKey: req.jobKey } : {}) },
+      });
+    }
+  });
   const lane = createLane();
   const counts = zeroCounts();
   const progress: SyncProgress = { ...counts, phase: 'starting', devicesTotal: null };

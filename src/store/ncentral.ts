@@ -259,7 +259,8 @@ export class RunAlreadyActive extends Error {
 /**
  * Starts a run, or throws RunAlreadyActive: the partial unique index on status='running' makes two runs for one
  * tenant impossible even across replicas. A 'running' row whose heartbeat stopped (its process died) is closed
- * as failed first, so a crash never blocks the tenant.
+ * as failed first, so a crash never blocks the tenant. `alongside` writes in the same transaction as the run's
+ * record (its audit entry), so a run refused writes neither.
  */
 export async function startRun(
   db: Kysely<DB>,
@@ -267,22 +268,25 @@ export async function startRun(
   run: { id: string; trigger: SyncTrigger; jobKey: string | null },
   at: Date,
   staleBefore: Date,
+  alongside: (trx: Transaction<DB>) => Promise<void> = async () => undefined,
 ): Promise<void> {
-  await db
-    .updateTable('ncentral_sync_runs')
-    .set({ status: 'failed', ended_at: at, error: 'interrupted: the process running it stopped before it finished' })
-    .where('tenant_id', '=', tenantId)
-    .where('status', '=', 'running')
-    .where('heartbeat_at', '<', staleBefore)
-    .execute();
-  try {
-    await db
+  await db.transaction().execute(async (trx) => {
+    await trx
+      .updateTable('ncentral_sync_runs')
+      .set({ status: 'failed', ended_at: at, error: 'interrupted: the process running it stopped before it finished' })
+      .where('tenant_id', '=', tenantId)
+      .where('status', '=', 'running')
+      .where('heartbeat_at', '<', staleBefore)
+      .execute();
+    // `on conflict do nothing` (any unique index, the partial one included) keeps the transaction usable.
+    const inserted = await trx
       .insertInto('ncentral_sync_runs')
       .values({ tenant_id: tenantId, id: run.id, trigger: run.trigger, job_key: run.jobKey, status: 'running', started_at: at, heartbeat_at: at })
-      .execute();
-  } catch (err) {
-    if ((err as { code?: string }).code === '23505') {
-      const active = await db
+      .onConflict((oc) => oc.doNothing())
+      .returning('id')
+      .executeTakeFirst();
+    if (!inserted) {
+      const active = await trx
         .selectFrom('ncentral_sync_runs')
         .select('id')
         .where('tenant_id', '=', tenantId)
@@ -290,8 +294,8 @@ export async function startRun(
         .executeTakeFirst();
       throw new RunAlreadyActive(active?.id ?? 'unknown');
     }
-    throw err;
-  }
+    await alongside(trx);
+  });
 }
 
 export async function hasSucceededJob(db: Db, tenantId: string, jobKey: string): Promise<boolean> {

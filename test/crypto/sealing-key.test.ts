@@ -74,9 +74,11 @@ function ncentralWith(db: Kysely<DB>, key: Buffer): { service: NcentralService; 
   return { service, seenTokens };
 }
 
+const testActor = cliActor('test');
+
 async function connectedTenant(db: Kysely<DB>, key: Buffer): Promise<string> {
   const tenant = await insertTenant(db, { id: randomUUID(), name: `t-${randomUUID()}`, createdAt: clock.now() });
-  await ncentralWith(db, key).service.connect(tenant.id, { url: 'https://nc.example.com', token: NC_TOKEN });
+  await ncentralWith(db, key).service.connect(tenant.id, { url: 'https://nc.example.com', token: NC_TOKEN }, testActor);
   return tenant.id;
 }
 
@@ -172,7 +174,7 @@ t.test('ENCRYPTION_KEY_PREVIOUS re-seals signing keys and N-central tokens under
   // The running service reads them with the new key: it signs, and hands N-central the same token.
   await t.resolves(ringWith(db, newKey).signingKey());
   const nc = ncentralWith(db, newKey);
-  for (const tenantId of tenants) await nc.service.verify(tenantId);
+  for (const tenantId of tenants) await nc.service.verify(tenantId, testActor);
   t.same(nc.seenTokens, [NC_TOKEN, NC_TOKEN]);
 
   // Starting again with the variable still set changes nothing and asks for it to be removed.

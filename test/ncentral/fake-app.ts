@@ -51,6 +51,8 @@ export async function fakeApp(
   options: Partial<FakeNcentralOptions> = {},
   env: Record<string, string> = FAKE_ENV,
   tuning: ClientTuning = {},
+  /** `contractCheck: false` for a test that injects a server fault (a 500 is no documented answer). */
+  build: { contractCheck?: boolean } = {},
 ): Promise<FakeApp> {
   const fake = await startFakeNcentral({ estate: acmeEstate(), ...options });
   t.teardown(() => fake.close());
@@ -78,7 +80,7 @@ export async function fakeApp(
       return source;
     },
   };
-  const testApp = await buildTestApp(t, { env, appOptions: { ncentralConnector: connector } });
+  const testApp = await buildTestApp(t, { env, appOptions: { ncentralConnector: connector }, ...build });
   const tenant = await createTestTenant(testApp);
   const admin = await createTestAdmin(testApp, tenant.tenantId);
   const app: FakeApp = {

@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { sql } from 'kysely';
+import { cliActor } from '../../src/audit/request-actor.js';
 import type { NcentralConnector } from '../../src/ncentral/connector.js';
 import { NcentralService } from '../../src/ncentral/service.js';
 import { createLogger } from '../../src/log.js';
@@ -12,6 +13,9 @@ import { testClock, type TestClock } from '../helpers/clock.js';
 import { allowedHosts } from '../helpers/ncentral.js';
 import { sharedTestDatabase } from '../helpers/database.js';
 import { memorySource, type MemoryEstate, type MemorySource } from './memory-source.js';
+
+/** Who the harness's direct service calls are made by, as the audit trail records it. */
+export const testActor = cliActor('harness');
 
 export const TEST_TOKEN = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhcGktdXNlciJ9.c2VjcmV0LXNpZ25hdHVyZS10ZXN0';
 
@@ -49,8 +53,8 @@ export async function memoryHarness(estate: MemoryEstate, options: { assetsUnder
     token: TEST_TOKEN,
     assetsUnderParent: options.assetsUnderParent ?? true,
     ignoreSyncRequirements: options.ignoreSyncRequirements ?? false,
-  });
-  await service.verify(tenant.id);
+  }, testActor);
+  await service.verify(tenant.id, testActor);
   return {
     db,
     service,

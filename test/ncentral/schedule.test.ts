@@ -9,7 +9,7 @@ import { createLogger } from '../../src/log.js';
 import { connectDatabase } from '../../src/store/connect.js';
 import { adminQuery, sharedTestDatabase } from '../helpers/database.js';
 import { testClock } from '../helpers/clock.js';
-import { memoryHarness } from './harness.js';
+import { memoryHarness, testActor } from './harness.js';
 import { smallEstate } from './memory-source.js';
 
 t.test('the sync time becomes a daily cron expression', async (t) => {
@@ -32,8 +32,8 @@ const pgUrl = process.env['TEST_DATABASE_URL'] || process.env['DATABASE_URL'];
 
 t.test('with two instances on one PostgreSQL a scheduled run happens once', { skip: pgUrl ? false : 'needs PostgreSQL (pg-boss)' }, async (t) => {
   const h = await memoryHarness(smallEstate());
-  await h.service.createUnmatched(h.tenantId);
-  await h.service.finish(h.tenantId, { wait: true });
+  await h.service.createUnmatched(h.tenantId, testActor);
+  await h.service.finish(h.tenantId, testActor, { wait: true });
   // Nightly time = this very minute in the tenant's zone (UTC here), so pg-boss's cron fires now.
   let now = new Date();
   if (now.getUTCSeconds() > 40) {
@@ -41,7 +41,7 @@ t.test('with two instances on one PostgreSQL a scheduled run happens once', { sk
     now = new Date();
   }
   const hhmm = `${String(now.getUTCHours()).padStart(2, '0')}:${String(now.getUTCMinutes()).padStart(2, '0')}`;
-  await h.service.setOptions(h.tenantId, { syncTime: hhmm });
+  await h.service.setOptions(h.tenantId, { syncTime: hhmm }, testActor);
 
   // A second connection pool on the same schema stands for the second replica.
   const shared = await sharedTestDatabase();

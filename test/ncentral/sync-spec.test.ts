@@ -6,7 +6,7 @@ import t, { type Test } from 'tap';
 import { listAssets } from '../../src/store/assets.js';
 import type { FakeNcentralOptions } from '../fakes/ncentral.js';
 import { FAKE_ENV, fakeApp, type FakeApp } from './fake-app.js';
-import { memoryHarness } from './harness.js';
+import { memoryHarness, testActor } from './harness.js';
 import { smallEstate } from './memory-source.js';
 import type { ClientTuning } from '../../src/ncentral/connector.js';
 
@@ -54,11 +54,11 @@ for (const [goneDevices, answer] of [
 
 t.test('a device whose lookup fails is kept, the run still succeeds, and the answer is recorded as unanswered', async (t) => {
   const h = await memoryHarness(smallEstate());
-  await h.service.createUnmatched(h.tenantId);
-  await h.service.finish(h.tenantId, { wait: true });
+  await h.service.createUnmatched(h.tenantId, testActor);
+  await h.service.finish(h.tenantId, testActor, { wait: true });
   h.source.estate.devices = h.source.estate.devices.filter((d) => d.deviceId !== '2002');
   h.source.goneAnswers.set('2002', 'error');
-  const run = await h.service.sync(h.tenantId, 'manual', { wait: true });
+  const run = await h.service.sync(h.tenantId, 'manual', { actor: testActor, wait: true });
   t.equal(run.status, 'succeeded');
   t.equal(run.removed, 0);
   t.same(run.removal_answers, { unanswered: 1 });

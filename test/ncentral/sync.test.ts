@@ -1,12 +1,12 @@
 import t from 'tap';
 import { listAssets } from '../../src/store/assets.js';
-import { memoryHarness, rowVersions } from './harness.js';
+import { memoryHarness, rowVersions, testActor } from './harness.js';
 import { assetsFor, device, smallEstate } from './memory-source.js';
 
 async function finishedAcme(options: { assetsUnderParent?: boolean } = {}) {
   const h = await memoryHarness(smallEstate(), options);
-  await h.service.createUnmatched(h.tenantId);
-  const run = await h.service.finish(h.tenantId, { wait: true });
+  await h.service.createUnmatched(h.tenantId, testActor);
+  const run = await h.service.finish(h.tenantId, testActor, { wait: true });
   return { h, run };
 }
 
@@ -29,7 +29,7 @@ t.test('a re-sync with nothing changed writes no row and makes no assets call', 
   const { h } = await finishedAcme();
   const before = await rowVersions(h.db, h.tenantId);
   const callsBefore = h.source.calls.assets;
-  const run = await h.service.sync(h.tenantId, 'manual', { wait: true });
+  const run = await h.service.sync(h.tenantId, 'manual', { actor: testActor, wait: true });
   t.equal(run.status, 'succeeded');
   t.equal(run.unchanged, 5);
   t.equal(run.created + run.updated + run.removed, 0);
@@ -62,7 +62,7 @@ t.test('renamed and moved devices are updated in place, not duplicated', async (
   const e = h.source.estate;
   e.devices[0] = { ...device('1001', '100'), longName: 'PC-1001-renamed' };
   e.devices[3] = device('2001', '100');
-  const run = await h.service.sync(h.tenantId, 'manual', { wait: true });
+  const run = await h.service.sync(h.tenantId, 'manual', { actor: testActor, wait: true });
   t.equal(run.updated, 2);
   t.equal(run.created, 0);
   const assets = await listAssets(h.db, h.tenantId);
@@ -75,7 +75,7 @@ t.test('renamed and moved devices are updated in place, not duplicated', async (
 t.test('a renamed customer renames the portal client created from it', async (t) => {
   const { h } = await finishedAcme();
   h.source.estate.customers[1] = { customerId: '200', customerName: 'Globex International', soId: '50' };
-  await h.service.sync(h.tenantId, 'manual', { wait: true });
+  await h.service.sync(h.tenantId, 'manual', { actor: testActor, wait: true });
   const globex = (await h.service.units(h.tenantId)).find((u) => u.id === '200');
   t.equal(globex?.name, 'Globex International');
   t.equal(globex?.portalClientName, 'Globex International');
@@ -84,7 +84,7 @@ t.test('a renamed customer renames the portal client created from it', async (t)
 t.test('a device gone from N-central is marked removed once its own GET answers 404', async (t) => {
   const { h } = await finishedAcme();
   h.source.estate.devices = h.source.estate.devices.filter((d) => d.deviceId !== '2002');
-  const run = await h.service.sync(h.tenantId, 'manual', { wait: true });
+  const run = await h.service.sync(h.tenantId, 'manual', { actor: testActor, wait: true });
   t.equal(run.removed, 1);
   const gone = (await listAssets(h.db, h.tenantId)).find((a) => a.external_id === '2002');
   t.ok(gone?.removed_at);
@@ -97,7 +97,7 @@ t.test('a device missing from the list but still answering its GET is not remove
   h.source.devices = async function* () {
     for await (const page of realDevices()) yield { ...page, items: page.items.filter((d) => d.deviceId !== '2002') };
   };
-  const run = await h.service.sync(h.tenantId, 'manual', { wait: true });
+  const run = await h.service.sync(h.tenantId, 'manual', { actor: testActor, wait: true });
   t.equal(run.removed, 0);
   t.same(run.removal_answers, { present: 1 });
   t.equal((await listAssets(h.db, h.tenantId)).find((a) => a.external_id === '2002')?.removed_at, null);
@@ -107,7 +107,7 @@ t.test('a failed pass marks nothing removed', async (t) => {
   const { h } = await finishedAcme();
   h.source.estate.devices = h.source.estate.devices.filter((d) => d.deviceId !== '2002');
   h.source.failOnDevicePage = 2;
-  const run = await h.service.sync(h.tenantId, 'manual', { wait: true });
+  const run = await h.service.sync(h.tenantId, 'manual', { actor: testActor, wait: true });
   t.equal(run.status, 'failed');
   t.match(run.error, /503/);
   t.equal(run.removed, 0);
@@ -117,12 +117,12 @@ t.test('a failed pass marks nothing removed', async (t) => {
 
 t.test('a run that dies half-way is completed by the next run with no duplicates', async (t) => {
   const h = await memoryHarness(smallEstate());
-  await h.service.createUnmatched(h.tenantId);
+  await h.service.createUnmatched(h.tenantId, testActor);
   h.source.failOnDevicePage = 2;
-  const first = await h.service.finish(h.tenantId, { wait: true });
+  const first = await h.service.finish(h.tenantId, testActor, { wait: true });
   t.equal(first.status, 'failed');
   t.equal(first.created, 3, 'the first page was written before the failure');
-  const second = await h.service.sync(h.tenantId, 'manual', { wait: true });
+  const second = await h.service.sync(h.tenantId, 'manual', { actor: testActor, wait: true });
   t.equal(second.status, 'succeeded');
   t.equal(second.created, 2);
   t.equal(second.unchanged, 3);
@@ -137,9 +137,9 @@ t.test('a run whose process died (stale heartbeat) does not block the next one',
     .insertInto('ncentral_sync_runs')
     .values({ tenant_id: h.tenantId, id: crypto.randomUUID(), trigger: 'manual', status: 'running', started_at: h.clock.now(), heartbeat_at: h.clock.now() })
     .execute();
-  await t.rejects(h.service.sync(h.tenantId, 'manual', { wait: true }), { code: 'alreadyRunning' });
+  await t.rejects(h.service.sync(h.tenantId, 'manual', { actor: testActor, wait: true }), { code: 'alreadyRunning' });
   h.clock.advance(10 * 60_000);
-  const run = await h.service.sync(h.tenantId, 'manual', { wait: true });
+  const run = await h.service.sync(h.tenantId, 'manual', { actor: testActor, wait: true });
   t.equal(run.status, 'succeeded');
   const runs = await h.service.runs(h.tenantId);
   t.match(runs.find((r) => r.status === 'failed')?.error, /interrupted/);
@@ -154,9 +154,9 @@ t.test('with sync requirements honoured, a device already present from another s
     { ...base, id: crypto.randomUUID(), externalId: 'psa-1', name: 'Front desk', serialNumber: 'SN-1001' },
     { ...base, id: crypto.randomUUID(), externalId: 'psa-2', name: 'pc-1002 ', serialNumber: null },
   ], h.clock.now());
-  await h.service.autoMatch(h.tenantId);
-  await h.service.createUnmatched(h.tenantId);
-  const run = await h.service.finish(h.tenantId, { wait: true });
+  await h.service.autoMatch(h.tenantId, testActor);
+  await h.service.createUnmatched(h.tenantId, testActor);
+  const run = await h.service.finish(h.tenantId, testActor, { wait: true });
   t.equal(run.linked, 2);
   t.equal(run.created, 3);
   const acmeAssets = await listAssets(h.db, h.tenantId, { portalClientId: acme });
@@ -170,9 +170,9 @@ t.test('with sync requirements ignored, every device becomes a new asset', async
   await upsertAssets(h.db, h.tenantId, [
     { id: crypto.randomUUID(), portalClientId: acme, source: 'psa', externalId: 'psa-1', name: 'PC-1001', serialNumber: 'SN-1001', macAddresses: [], model: null, manufacturer: null, osName: null, deviceClass: null },
   ], h.clock.now());
-  await h.service.autoMatch(h.tenantId);
-  await h.service.createUnmatched(h.tenantId);
-  const run = await h.service.finish(h.tenantId, { wait: true });
+  await h.service.autoMatch(h.tenantId, testActor);
+  await h.service.createUnmatched(h.tenantId, testActor);
+  const run = await h.service.finish(h.tenantId, testActor, { wait: true });
   t.equal(run.linked, 0);
   t.equal(run.created, 5);
   t.equal((await listAssets(h.db, h.tenantId, { portalClientId: acme })).length, 4);
@@ -187,17 +187,17 @@ t.test('a placeholder serial number never links two machines', async (t) => {
   await upsertAssets(h.db, h.tenantId, [
     { id: crypto.randomUUID(), portalClientId: acme, source: 'psa', externalId: 'psa-1', name: 'Other box', serialNumber: 'To Be Filled By O.E.M.', macAddresses: [], model: null, manufacturer: null, osName: null, deviceClass: null },
   ], h.clock.now());
-  await h.service.autoMatch(h.tenantId);
-  await h.service.createUnmatched(h.tenantId);
-  const run = await h.service.finish(h.tenantId, { wait: true });
+  await h.service.autoMatch(h.tenantId, testActor);
+  await h.service.createUnmatched(h.tenantId, testActor);
+  const run = await h.service.finish(h.tenantId, testActor, { wait: true });
   t.equal(run.linked, 0);
   t.equal(run.created, 5);
 });
 
 t.test('devices of unmatched or excluded customers are skipped', async (t) => {
   const h = await memoryHarness(smallEstate());
-  await h.service.exclude(h.tenantId, '200');
-  const run = await h.service.finish(h.tenantId, { wait: true });
+  await h.service.exclude(h.tenantId, '200', testActor);
+  const run = await h.service.finish(h.tenantId, testActor, { wait: true });
   t.equal(run.created, 0);
   t.equal(run.skipped, 5);
 });
@@ -223,7 +223,7 @@ t.test('progress is recorded on the run while it is running', async (t) => {
       if (running) seen.push({ phase: running.phase, devicesSeen: running.devices_seen });
     }
   };
-  await h.service.sync(h.tenantId, 'manual', { wait: true });
+  await h.service.sync(h.tenantId, 'manual', { actor: testActor, wait: true });
   t.ok(seen.length >= 2);
   t.equal(seen[0]?.phase, 'devices');
   t.ok((seen.at(-1)?.devicesSeen ?? 0) > 0, 'devices seen so far is visible mid-run');
@@ -232,7 +232,7 @@ t.test('progress is recorded on the run while it is running', async (t) => {
 t.test('an empty device list after a sync removes nothing and fails the run', async (t) => {
   const { h } = await finishedAcme();
   h.source.estate.devices = [];
-  const run = await h.service.sync(h.tenantId, 'manual', { wait: true });
+  const run = await h.service.sync(h.tenantId, 'manual', { actor: testActor, wait: true });
   t.equal(run.status, 'failed');
   t.match(run.error, /listed no devices/);
   t.equal((await listAssets(h.db, h.tenantId)).filter((a) => a.removed_at !== null).length, 0);
