@@ -3,6 +3,7 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import type { AuditEntry, AuditEntryInput } from '../audit/audit-entry.js';
 import { entryHash, type HashedFields } from '../audit/chain.js';
 import { redactSecrets } from '../audit/redact.js';
+import { fanOut } from './distribution.js';
 import type { AuditEntryRow, DB } from './tables.js';
 
 type Db = Kysely<DB> | Transaction<DB>;
@@ -101,7 +102,7 @@ export async function listChainEntries(db: Db, tenantId: string, afterSeq: numbe
 
 /** Every tenant id that has a chain (including SERVICE_WIDE when it has entries). */
 export async function listChainTenants(db: Db): Promise<string[]> {
-  const rows = await db.selectFrom('audit_entries').select('tenant_id').distinct().orderBy('tenant_id').execute();
+  const rows = await db.selectFrom('audit_entries').select('tenant_id').distinct().orderBy('tenant_id').modifyEnd(fanOut('audit-chains-scan')).execute();
   return rows.map((r) => r.tenant_id);
 }
 

@@ -1,4 +1,5 @@
 import { sql, type CompiledQuery, type Kysely, type Transaction } from 'kysely';
+import { fanOut } from './distribution.js';
 import type { AuditEntryRow, DB } from './tables.js';
 
 type Db = Kysely<DB> | Transaction<DB>;
@@ -66,7 +67,7 @@ export function auditPageQuery(
     .selectFrom('audit_entries')
     .selectAll()
     .select(sql<string>`(extract(epoch from occurred_at) * 1000000)::bigint::text`.as('occurred_us'));
-  if (scope !== 'every') q = q.where('tenant_id', '=', scope.tenantId);
+  q = scope === 'every' ? q.modifyEnd(fanOut('service-wide-audit-read')) : q.where('tenant_id', '=', scope.tenantId);
   if (filter.from) q = q.where('occurred_at', '>=', filter.from);
   if (filter.to) q = q.where('occurred_at', '<', filter.to);
   if (filter.outcome) q = q.where('outcome', '=', filter.outcome);
@@ -95,7 +96,7 @@ export function auditPageQuery(
 
 /** The chains holding entries older than `cutoff`, the ones a purge has work in. */
 export async function chainsWithEntriesBefore(db: Db, cutoff: Date): Promise<string[]> {
-  const rows = await db.selectFrom('audit_entries').select('tenant_id').distinct().where('occurred_at', '<', cutoff).execute();
+  const rows = await db.selectFrom('audit_entries').select('tenant_id').distinct().where('occurred_at', '<', cutoff).modifyEnd(fanOut('audit-chains-scan')).execute();
   return rows.map((r) => r.tenant_id);
 }
 

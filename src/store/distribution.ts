@@ -61,6 +61,10 @@ export const TABLE_PLACEMENTS: readonly ClassifiedTable[] = [
   distributed('ncentral_org_units'),
   distributed('ncentral_devices'),
   distributed('ncentral_sync_runs'),
+  distributed(
+    'audit_entries',
+    'service-wide entries carry the reserved tenant id 00000000-0000-0000-0000-000000000000, so they form one chain on one shard; entries have no foreign key (they outlive what they describe). The chain lock is a transaction advisory lock, taken on the coordinator',
+  ),
   local('console_sessions', 'sessions of service-wide operators have no tenant; read and written by the coordinator on each console request, never joined with tenant data'),
   local('encryption_key_fingerprint', 'one row, read at start-up'),
   local('setup_codes', 'one row (the first-run setup link), service-wide'),
@@ -100,6 +104,18 @@ export const FAN_OUT_QUERIES: readonly FanOutQuery[] = [
     where: 'store/account-former-names.ts: the daily purge past RETENTION_DAYS drops former user names (scheduler, CLI)',
     why: 'retention is one cutoff for the whole service, and former names are few and small; the provisioning log and asset changes are purged tenant by tenant instead, each statement pinned',
     cost: 'once a day, one DELETE that runs as one task per shard in parallel',
+  },
+  {
+    id: 'service-wide-audit-read',
+    where: 'store/audit-queries.ts: an audit page or export read by a service-wide admin across every tenant (admin API without ?tenant=, console, CLI audit search/tail)',
+    why: 'an auditor looks across every tenant and the service-wide chain at once, in time order',
+    cost: 'one task per shard in parallel, each walking its (occurred_at, tenant_id, seq) index; the coordinator merges N small pages. Operator reads only',
+  },
+  {
+    id: 'audit-chains-scan',
+    where: 'store/audit-queries.ts and store/audit-entries.ts: the tenants that have audit entries (older than the cutoff for the daily audit purge; all of them for audit verify)',
+    why: 'the purge and verify then work chain by chain, each statement pinned to one tenant; only the list of chains spans tenants',
+    cost: 'once a day (and per audit verify), one DISTINCT over every shard in parallel',
   },
 ];
 

@@ -12,7 +12,9 @@ import { sharedTestDatabase, testDatabaseUrl } from '../helpers/database.js';
 import { PATCH_OP, scimClient } from '../helpers/scim.js';
 import { createTestTenant, type TestTenant } from '../helpers/tenants.js';
 import { fakeApp, type FakeApp } from '../ncentral/fake-app.js';
+import { auditPurgeServiceOf } from '../../src/audit/purge-service.js';
 import { cliActor } from '../../src/audit/request-actor.js';
+import { verifyAuditChains } from '../../src/audit/verify-service.js';
 
 /**
  * Issue 18: every statement the service sends that touches a distributed table is pinned to one tenant, or is a
@@ -134,6 +136,11 @@ async function driveAdminReads(t: Test, a: FakeApp, scimAdmin: Record<string, st
   if (entry) await ok(t, 'a log entry by id, service-wide', get(`/provisioning-logs/${entry}`, serviceWide), 200);
   await ok(t, 'service-wide accounts of a tenant', get(`/accounts?${q}`, serviceWide), 200);
   await ok(t, 'service-wide assets of a tenant', get(`/assets?${q}`, serviceWide), 200);
+  // The audit trail (issue 19): a tenant's own, one tenant's for a service-wide admin, and every tenant's at once.
+  await ok(t, 'audit entries', get('/audit?limit=5', scimAdmin), 200);
+  await ok(t, 'audit export', get('/audit/export?format=ndjson', scimAdmin), 200);
+  await ok(t, 'service-wide audit of a tenant', get(`/audit?limit=5&${q}`, serviceWide), 200);
+  await ok(t, 'service-wide audit', get('/audit?limit=5', serviceWide), 200);
 }
 
 async function driveConsole(t: Test, a: FakeApp, token: string, pages: string[]): Promise<void> {
@@ -175,6 +182,8 @@ t.test('every statement the service sends to a distributed table is pinned to on
   await driveConsole(t, a, serviceWide.token, ['/console/tenants', '/console/logs', `/console/users?tenant=${tenant.tenantId}`]);
   a.clock.advance(400 * 86_400_000);
   await purgeExpiredEntries(purgeDepsOf(a.deps), { batchSize: 2 });
+  await auditPurgeServiceOf(a.deps).purgeExpired({ batchSize: 2 });
+  t.equal((await verifyAuditChains(a.deps.database.db)).ok, true, 'audit chains verify after the purge');
 
   const rows = await query<{ query: string; calls: string }>(
     server.url,
