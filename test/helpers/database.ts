@@ -4,6 +4,7 @@ import tap from 'tap';
 import { connectDatabase } from '../../src/store/connect.js';
 import type { Database } from '../../src/store/database.js';
 import { migrateToLatest, migrateUpTo } from '../../src/store/migrate.js';
+import { auditSecretLeaks } from './audit-secret-scan.js';
 import { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
 
 /** The PostgreSQL the suite runs against; unset means the embedded PGlite pass. */
@@ -34,7 +35,21 @@ export function sharedTestDatabase(): Promise<TestDatabase> {
   if (!shared) {
     shared = openTestDatabase();
     // The root test's teardown runs after the file's last test; the open pool would otherwise keep it alive.
-    tap.teardown(async () => (await shared)?.dispose());
+    tap.teardown(async () => {
+      const testDb = await shared;
+      if (!testDb) return;
+      // Issue 19: every audit entry the suite writes is searched for secrets before its database goes.
+      // A file that closed or reshaped its own database leaves nothing to search; that is said, not failed.
+      const leaks = await auditSecretLeaks(testDb.database.db).catch((err: Error) => {
+        process.stderr.write(`audit secret scan skipped: ${err.message}\n`);
+        return [];
+      });
+      await testDb.dispose();
+      if (leaks.length > 0) {
+        process.stderr.write(`secrets in the audit trail:\n${leaks.join('\n')}\n`);
+        process.exitCode = 1;
+      }
+    });
   }
   return shared;
 }
