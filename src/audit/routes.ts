@@ -1,4 +1,3 @@
-import { Readable } from 'node:stream';
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { adminPrincipal } from '../admin/admin-auth.js';
@@ -7,6 +6,7 @@ import { onlyKnownQuery } from '../http/query.js';
 import { InvalidCursorError } from './cursor.js';
 import { auditCsvHeader, auditCsvLine, auditNdjsonLine } from './entry-view.js';
 import { AuditAccessError, type AuditFilter, type AuditReadService } from './read-service.js';
+import { sendLineExport } from '../http/line-export.js';
 
 const Uuid = Type.String({ pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$' });
 // RFC 3339 with an explicit offset, so "from" never depends on the server's time zone.
@@ -72,20 +72,8 @@ export function auditRoutes(deps: { audit: AuditReadService; clock: { now(): Dat
         const q = request.query;
         const csv = q.format === 'csv';
         const entries = deps.audit.export(adminPrincipal(request), { tenant: q.tenant?.toLowerCase(), filter: filterOf(q) });
-        // Pull the first batch before answering, so a refusal is still a clean 403, not a cut stream.
-        const first = await entries.next().catch(refusal);
-        async function* lines(): AsyncGenerator<string> {
-          if (csv) yield auditCsvHeader();
-          if (first.done) return;
-          yield csv ? auditCsvLine(first.value) : auditNdjsonLine(first.value);
-          for await (const entry of entries) yield csv ? auditCsvLine(entry) : auditNdjsonLine(entry);
-        }
-        const stamp = deps.clock.now().toISOString().replace(/[:.]/g, '-');
-        return reply
-          .type(csv ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8')
-          .header('content-disposition', `attachment; filename="audit-${stamp}.${csv ? 'csv' : 'ndjson'}"`)
-          .header('cache-control', 'no-store')
-          .send(Readable.from(lines(), { objectMode: false, highWaterMark: 64 * 1024 }));
+        const format = { csvHeader: auditCsvHeader, csvLine: auditCsvLine, ndjsonLine: auditNdjsonLine };
+        return sendLineExport(reply, entries, format, { csv, stem: 'audit', now: deps.clock.now(), refusal });
       },
     );
   };

@@ -1,4 +1,3 @@
-import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { HttpFailure } from '../http/errors.js';
 import { ncentralDeviceUrl } from '../ncentral/device-link.js';
@@ -11,6 +10,7 @@ import { assetPage } from './asset-pages.js';
 import { queryOf, sendPage, tenantOf, type ConsoleContext } from './context.js';
 import { assetFiltersFromQuery, serviceFilters, textParam } from './inventory-filters.js';
 import { assetsListPage, clientsListPage } from './inventory-pages.js';
+import { sendLineExport } from '../http/line-export.js';
 
 const PAGE_SIZE = 50;
 
@@ -71,15 +71,8 @@ export async function inventoryRoutes(app: FastifyInstance, ctx: ConsoleContext)
     const csv = q['format'] !== 'ndjson';
     // Read in keyset batches by the service: memory stays one batch however many assets match.
     const rows = assets.exportAssets(tenantId, serviceFilters(filters));
-    async function* lines(): AsyncGenerator<string> {
-      if (csv) yield assetCsvHeader();
-      for await (const asset of rows) yield csv ? assetCsvLine(asset) : assetNdjsonLine(asset);
-    }
-    const stamp = ctx.deps.clock.now().toISOString().replace(/[:.]/g, '-');
-    return reply
-      .type(csv ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8')
-      .header('content-disposition', `attachment; filename="assets-${stamp}.${csv ? 'csv' : 'ndjson'}"`)
-      .send(Readable.from(lines(), { objectMode: false, highWaterMark: 64 * 1024 }));
+    const format = { csvHeader: assetCsvHeader, csvLine: assetCsvLine, ndjsonLine: assetNdjsonLine };
+    return sendLineExport(reply, rows, format, { csv, stem: 'assets', now: ctx.deps.clock.now() });
   });
 
   app.get('/inventory/assets/:id', async (request, reply) => {

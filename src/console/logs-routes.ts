@@ -1,4 +1,3 @@
-import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { HttpFailure } from '../http/errors.js';
 import { InvalidCursorError } from '../provisioning-log/cursor.js';
@@ -7,6 +6,7 @@ import { exportEntries, getEntry, isOperation, listEntries, summarize, type LogF
 import { csvHeader, csvLine, ndjsonLine } from '../provisioning-log/stored-entry.js';
 import { queryOf, sendPage, tenantOf, type ConsoleContext } from './context.js';
 import { entryPage, logsPage, type LogsView } from './logs-pages.js';
+import { sendLineExport } from '../http/line-export.js';
 
 const HOUR = 3600_000;
 const MAX_WINDOW_MS = 31 * 24 * HOUR;
@@ -80,15 +80,7 @@ export async function logsRoutes(app: FastifyInstance, ctx: ConsoleContext): Pro
     const view = viewFromQuery(queryOf(request), ctx.deps.clock.now());
     const csv = queryOf(request)['format'] !== 'ndjson';
     const entries = exportEntries(read, readerOf(request), { filter: filterOfView(view) });
-    async function* lines(): AsyncGenerator<string> {
-      if (csv) yield csvHeader();
-      for await (const entry of entries) yield csv ? csvLine(entry) : ndjsonLine(entry);
-    }
-    const stamp = ctx.deps.clock.now().toISOString().replace(/[:.]/g, '-');
-    return reply
-      .type(csv ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8')
-      .header('content-disposition', `attachment; filename="provisioning-log-${stamp}.${csv ? 'csv' : 'ndjson'}"`)
-      .send(Readable.from(lines(), { objectMode: false, highWaterMark: 64 * 1024 }));
+    return sendLineExport(reply, entries, { csvHeader, csvLine, ndjsonLine }, { csv, stem: 'provisioning-log', now: ctx.deps.clock.now() });
   });
 
   app.get('/logs/:id', async (request, reply) => {

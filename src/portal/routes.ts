@@ -1,4 +1,3 @@
-import { Readable } from 'node:stream';
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { actingTenant } from '../admin/admin-auth.js';
@@ -9,6 +8,7 @@ import { assetCsvHeader, assetCsvLine, assetNdjsonLine } from './asset-export.js
 import type { AssetFilters, AssetService } from './asset-service.js';
 import type { ClientService } from './client-service.js';
 import { InvalidCursorError } from './cursor.js';
+import { sendLineExport } from '../http/line-export.js';
 
 const Uuid = Type.String({ pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$' });
 // RFC 3339 with an explicit offset, so "changedSince" never depends on the server's time zone.
@@ -103,20 +103,8 @@ export function portalRoutes(services: PortalServices, deps: { clock: { now(): D
         const tenantId = actingTenant(request, q.tenant);
         const csv = q.format === 'csv';
         const rows = assets.exportAssets(tenantId, filtersOf(q));
-        // Pull the first batch before answering, so a failure is still a clean error, not a cut stream.
-        const first = await rows.next();
-        async function* lines(): AsyncGenerator<string> {
-          if (csv) yield assetCsvHeader();
-          if (first.done) return;
-          yield csv ? assetCsvLine(first.value) : assetNdjsonLine(first.value);
-          for await (const asset of rows) yield csv ? assetCsvLine(asset) : assetNdjsonLine(asset);
-        }
-        const stamp = deps.clock.now().toISOString().replace(/[:.]/g, '-');
-        return reply
-          .type(csv ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8')
-          .header('content-disposition', `attachment; filename="assets-${stamp}.${csv ? 'csv' : 'ndjson'}"`)
-          .header('cache-control', 'no-store')
-          .send(Readable.from(lines(), { objectMode: false, highWaterMark: 64 * 1024 }));
+        const format = { csvHeader: assetCsvHeader, csvLine: assetCsvLine, ndjsonLine: assetNdjsonLine };
+        return sendLineExport(reply, rows, format, { csv, stem: 'assets', now: deps.clock.now() });
       },
     );
 

@@ -1,4 +1,3 @@
-import { Readable } from 'node:stream';
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { adminPrincipal } from '../admin/admin-auth.js';
@@ -15,6 +14,7 @@ import {
   type LogFilter,
 } from './service.js';
 import { csvHeader, csvLine, ndjsonLine } from './stored-entry.js';
+import { sendLineExport } from '../http/line-export.js';
 
 const Uuid = Type.String({ pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$' });
 // RFC 3339 with an explicit offset, so "from" never depends on the server's time zone.
@@ -113,20 +113,8 @@ export function provisioningLogRoutes(deps: { database: Database; clock: { now()
         const query = { tenant: q.tenant?.toLowerCase(), filter: filterOf(q) };
         const csv = q.format === 'csv';
         const entries = exportEntries(read, reader, query);
-        // Pull the first batch before answering, so a refusal (wrong tenant) is still a clean 403, not a cut stream.
-        const first = await entries.next().catch(refusal);
-        async function* lines(): AsyncGenerator<string> {
-          if (csv) yield csvHeader();
-          if (first.done) return;
-          yield csv ? csvLine(first.value) : ndjsonLine(first.value);
-          for await (const entry of entries) yield csv ? csvLine(entry) : ndjsonLine(entry);
-        }
-        const stamp = deps.clock.now().toISOString().replace(/[:.]/g, '-');
-        return reply
-          .type(csv ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8')
-          .header('content-disposition', `attachment; filename="provisioning-log-${stamp}.${csv ? 'csv' : 'ndjson'}"`)
-          .header('cache-control', 'no-store')
-          .send(Readable.from(lines(), { objectMode: false, highWaterMark: 64 * 1024 }));
+        // A refusal (wrong tenant) met in the first batch is still a clean 403, not a cut stream.
+        return sendLineExport(reply, entries, { csvHeader, csvLine, ndjsonLine }, { csv, stem: 'provisioning-log', now: deps.clock.now(), refusal });
       },
     );
 
