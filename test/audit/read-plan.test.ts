@@ -21,11 +21,13 @@ t.test('a page reads an index in order, for one chain and for every chain, from 
   }
   await sql`analyze audit_entries`.execute(db);
   const after = { occurredAtUs: String(Date.parse('2025-01-10T00:00:00Z') * 1000), tenantId: tenants[3] ?? '', seq: '216' };
-  const cases: Array<[string, AuditScope, string]> = [
-    ['one chain', { tenantId: tenants[3] ?? '' }, 'audit_entries_read'],
-    ['every chain', 'every', 'audit_entries_by_time'],
+  // The export batch's index: for one chain the planner may as well take the primary key (tenant_id, seq), as
+  // tenant-led as audit_entries_read, depending on the statistics of the moment; both read that chain only.
+  const cases: Array<[string, AuditScope, string, RegExp]> = [
+    ['one chain', { tenantId: tenants[3] ?? '' }, 'audit_entries_read', /audit_entries_read|audit_entries_pkey/],
+    ['every chain', 'every', 'audit_entries_by_time', /audit_entries_by_time/],
   ];
-  for (const [name, scope, index] of cases) {
+  for (const [name, scope, index, batchIndex] of cases) {
     for (const page of [{ limit: 51, direction: 'newest-first' as const }, { after, limit: 51, direction: 'newest-first' as const }, { after, limit: 51, direction: 'oldest-first' as const }]) {
       const statement = auditPageQuery(db, scope, { action: 'tenant.' }, page);
       const plan = await db.executeQuery<{ 'QUERY PLAN': string }>(CompiledQuery.raw(`explain ${statement.sql}`, [...statement.parameters]));
@@ -40,7 +42,7 @@ t.test('a page reads an index in order, for one chain and for every chain, from 
     const batch = auditPageQuery(db, scope, {}, { after, limit: 1000, direction: 'oldest-first' });
     const plan = await db.executeQuery<{ 'QUERY PLAN': string }>(CompiledQuery.raw(`explain ${batch.sql}`, [...batch.parameters]));
     const text = plan.rows.map((r) => r['QUERY PLAN']).join('\n');
-    t.match(text, index, `${name}, an export batch: ${index}`);
+    t.match(text, batchIndex, `${name}, an export batch: ${batchIndex.source}`);
     t.notMatch(text, /Seq Scan/, `${name}, an export batch: no scan of the table`);
   }
 });
