@@ -136,6 +136,16 @@ export const listResponse = (resources: unknown[], totalResults = resources.leng
   Resources: resources,
 });
 
+/**
+ * A ListResponse (either kind above) whose Resources are already JSON text (src/scim/user-text.ts): spliced in as
+ * they are, so a page of users is not parsed and serialised again. Resources is the envelope's last member.
+ */
+export function listResponseText(envelope: Record<string, unknown>, resources: readonly string[]): string {
+  const { Resources: _resources, ...head } = envelope;
+  const text = JSON.stringify(head);
+  return `${text.slice(0, -1)}${text.length > 2 ? ',' : ''}"Resources":[${resources.join(',')}]}`;
+}
+
 /** An RFC 9865 cursor page: no startIndex; nextCursor on every page but the last, previousCursor on every page but the first. */
 export const cursorListResponse = (resources: unknown[], nextCursor: string | undefined, previousCursor: string | undefined): Record<string, unknown> => ({
   schemas: [LIST_RESPONSE_SCHEMA],

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { HttpFailure } from '../http/errors.js';
 import type { Authenticator, ScimPrincipal } from '../http/principal.js';
 import { cursorQueryKey } from './cursor.js';
-import { cursorListResponse, groupResourceType, listResponse, schemaDocuments, serviceProviderConfig, userResourceType } from './discovery.js';
+import { cursorListResponse, groupResourceType, listResponse, listResponseText, schemaDocuments, serviceProviderConfig, userResourceType } from './discovery.js';
 import { ScimError, SCIM_CONTENT_TYPE, invalidSyntax, invalidValue } from './errors.js';
 import { resolveGroupPath } from './group-schema.js';
 import type { ScimGroupService } from './group-service.js';
@@ -191,10 +191,10 @@ export async function scimRoutes(app: FastifyInstance, options: ScimRoutesOption
       // Everything but the cursor names the query a cursor belongs to (RFC 9865 §2: the client repeats it unchanged).
       const key = cursorQueryKey('User', [params.filter, params.sortBy, params.descending, projectionQuery.attributes, projectionQuery.excludedAttributes]);
       const page = await service.list(callOf(request), params, projection, key);
-      return send(reply, 200, cursorListResponse(page.resources, page.nextCursor, page.previousCursor));
+      return send(reply, 200, listResponseText(cursorListResponse(page.resources, page.nextCursor, page.previousCursor), page.resources));
     }
     const { total, resources } = await service.list(callOf(request), params, projection);
-    return send(reply, 200, listResponse(resources, total, params.startIndex));
+    return send(reply, 200, listResponseText(listResponse(resources, total, params.startIndex), resources));
   }
 
   async function sendGroupList(request: FastifyRequest, reply: FastifyReply, query: ListQuery, projectionQuery: ProjectionQuery) {

@@ -19,6 +19,7 @@ import {
   type AccountRecord,
   type AccountValues,
   type AccountWithGroups,
+  type ListedAccount,
 } from '../store/accounts.js';
 import { recordFormerNames } from '../store/account-former-names.js';
 import { listAccountsByKeyset, type KeyedAccount } from '../store/account-keyset.js';
@@ -38,6 +39,7 @@ import { applyPatch } from './patch.js';
 import { checkIfMatch, notModified } from './preconditions.js';
 import { compileProjection, etagOf, managerIdOf, project, renderUser, type Projection } from './representation.js';
 import { checkUserDocument, type AccountFields, type UserDocument } from './user-resource.js';
+import { answersAsStored, parsedResource, renderStoredUserText } from './user-text.js';
 
 /** Optimistic attempts of a PUT/PATCH (read, apply, write if the version still holds) before it takes the row lock. */
 const OPTIMISTIC_ATTEMPTS = 3;
@@ -47,14 +49,15 @@ export type { ScimCall } from './logged-calls-service.js';
 /** A page of users: by startIndex with the exact total, or by RFC 9865 cursor with the cursors around it. */
 export interface UserPage {
   total: number | undefined;
-  resources: Record<string, unknown>[];
+  /** Each User as JSON text, ready for the ListResponse (src/scim/user-text.ts). */
+  resources: string[];
   nextCursor?: string;
   previousCursor?: string;
 }
 
 /** The rows of a page before rendering, with what the page says around them. */
 interface ListedRows {
-  rows: AccountWithGroups[];
+  rows: ListedAccount[];
   total: number | undefined;
   nextCursor?: string;
   previousCursor?: string;
@@ -89,7 +92,7 @@ const sameAppRole = (before: unknown, after: unknown): boolean => {
 /** Groups as read with the row (json, so ids arrive as text): the shape renderUser lists. */
 const groupList = (groups: readonly GroupRef[]): GroupRef[] => groups.map((g) => ({ id: g.id, displayName: g.displayName }));
 
-const targetOf = (row: AccountRecord): Target => ({ id: row.id, userName: row.user_name, externalId: row.external_id });
+const targetOf = (row: Pick<AccountRecord, 'id' | 'user_name' | 'external_id'>): Target => ({ id: row.id, userName: row.user_name, externalId: row.external_id });
 
 /**
  * The SCIM Users service: each call runs in one transaction and writes its provisioning-log entry in that
@@ -171,15 +174,34 @@ export class ScimUserService {
         : await listAccounts(db, call.tenantId, { where, sortBy: params.sortBy, descending: params.descending, offset: params.startIndex - 1, limit: params.count });
       const { rows } = page;
       if (rows.length === 1 && rows[0]) Object.assign(target, targetOf(rows[0]));
-      const managerNames = await this.managerNames(db, call.tenantId, rows);
-      const shape = compileProjection(projection.attributes, projection.excluded);
-      const resources = rows.map((row) => shape(renderUser(row, call.usersUrl, managerNames, { list: groupList(row.groups), groupsUrl: call.groupsUrl })));
+      const resources = await this.renderPage(db, call, rows, projection);
       // Entra's Test Connection is a userName lookup of a random value that finds nobody.
       const operation: Operation = lookup !== undefined && rows.length === 0 && (page.total ?? 0) === 0 ? 'Test connection' : 'Query';
       const result: UserPage = { total: page.total, resources };
       if (page.nextCursor !== undefined) result.nextCursor = page.nextCursor;
       if (page.previousCursor !== undefined) result.previousCursor = page.previousCursor;
       return { result, status: 200, operation, changes: null };
+    });
+  }
+
+  /**
+   * A page's Users as JSON text: without a projection, a user whose stored text is already its answer is spliced
+   * around that text unparsed (src/scim/user-text.ts); any other is parsed and rendered as a single read is.
+   */
+  private async renderPage(db: Transaction<DB>, call: ScimCall, rows: ListedAccount[], projection: Projection): Promise<string[]> {
+    const asStored = projection.attributes === undefined && projection.excluded === undefined;
+    const parsed = new Map<ListedAccount, AccountWithGroups>();
+    for (const row of rows) {
+      if (asStored && answersAsStored(row)) continue;
+      const { resource_text: _text, schemas_text: _schemas, ...record } = row;
+      parsed.set(row, { ...record, resource: parsedResource(row) });
+    }
+    const managerNames = await this.managerNames(db, call.tenantId, [...parsed.values()]);
+    const shape = compileProjection(projection.attributes, projection.excluded);
+    return rows.map((row) => {
+      const groups = { list: groupList(row.groups), groupsUrl: call.groupsUrl };
+      const record = parsed.get(row);
+      return record ? JSON.stringify(shape(renderUser(record, call.usersUrl, managerNames, groups))) : renderStoredUserText(row, call.usersUrl, groups);
     });
   }
 

@@ -1,12 +1,12 @@
 import { sql, type Expression, type Kysely, type SqlBool, type Transaction } from 'kysely';
-import { groupsColumn, RECORD_COLUMNS, type AccountWithGroups } from './accounts.js';
+import { groupsColumn, LISTED_COLUMNS, type ListedAccount } from './accounts.js';
 import { prepared, preparedShape } from './prepared-statements.js';
 import type { DB } from './tables.js';
 
 type Db = Kysely<DB> | Transaction<DB>;
 
 /** An account with its place in the creation order: created_at to the microsecond (PostgreSQL's precision), and id. */
-export type KeyedAccount = AccountWithGroups & { created_us: string };
+export type KeyedAccount = ListedAccount & { created_us: string };
 
 export interface KeysetQuery {
   where: Expression<SqlBool> | undefined;
@@ -30,7 +30,7 @@ export async function listAccountsByKeyset(db: Db, tenantId: string, q: KeysetQu
   const direction = upwards ? 'asc' : 'desc';
   let query = db
     .selectFrom('accounts')
-    .select(RECORD_COLUMNS)
+    .select(LISTED_COLUMNS)
     .select(groupsColumn)
     .select(sql<string>`(extract(epoch from created_at) * 1000000)::int8::text`.as('created_us'))
     .where('tenant_id', '=', tenantId);

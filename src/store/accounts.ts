@@ -34,6 +34,33 @@ export const RECORD_COLUMNS = ['id', 'user_name', 'external_id', 'active', 'reso
 export type AccountWithGroups = AccountRecord & { groups: GroupRef[] };
 
 /**
+ * An account as a list page reads it: the resource as PostgreSQL's JSON text, not parsed, so a page can answer
+ * with the stored text spliced in (issue 14: parsing, rebuilding and re-serialising was most of a page's CPU).
+ */
+export type ListedAccount = Omit<AccountRecord, 'resource'> & {
+  /** The resource without `schemas`, as JSON text. */
+  resource_text: string;
+  /** Its `schemas` as JSON text, null when it has none. */
+  schemas_text: string | null;
+  groups: GroupRef[];
+};
+
+/** The columns of a ListedAccount, groups aside. */
+export const LISTED_COLUMNS = [
+  'id',
+  'user_name',
+  'external_id',
+  'active',
+  'version',
+  'role',
+  'created_at',
+  'updated_at',
+  // Split at the top level, so a page can put `schemas` first without parsing the rest (the SCIM shape).
+  sql<string>`(resource - 'schemas')::text`.as('resource_text'),
+  sql<string | null>`(resource -> 'schemas')::text`.as('schemas_text'),
+] as const;
+
+/**
  * The account's groups as a correlated subquery on the group_members_account_idx index, ordered as
  * listGroupsOfAccounts orders them: a read answers in one round trip instead of two (issue 14).
  */
@@ -203,7 +230,7 @@ export interface AccountListQuery {
  * The page is found by id first, so a deep offset walks the (tenant_id, created_at, id) index without
  * fetching the rows it skips; the count runs beside it, and is skipped when the page itself proves the total.
  */
-export async function listAccounts(db: Db, tenantId: string, q: AccountListQuery): Promise<{ rows: AccountWithGroups[]; total: number }> {
+export async function listAccounts(db: Db, tenantId: string, q: AccountListQuery): Promise<{ rows: ListedAccount[]; total: number }> {
   let base = db.selectFrom('accounts').where('tenant_id', '=', tenantId);
   if (q.where) {
     const where = q.where;
@@ -216,12 +243,14 @@ export async function listAccounts(db: Db, tenantId: string, q: AccountListQuery
   };
   const pageIds = order(base.select('id')).offset(q.offset).limit(q.limit);
   // The first page's texts depend only on the filter's shape (values are parameters): prepared per shape (issue 14).
-  const page = async (): Promise<AccountWithGroups[]> => {
+  const page = async (): Promise<ListedAccount[]> => {
     if (q.limit === 0) return [];
-    if (q.offset === 0) return order(base.select(RECORD_COLUMNS).select(groupsColumn)).limit(q.limit).modifyEnd(preparedShape).execute();
+    if (q.offset === 0) return order(base.select(LISTED_COLUMNS).select(groupsColumn)).limit(q.limit).modifyEnd(preparedShape).execute();
     return order(
-      db.selectFrom('accounts').select(RECORD_COLUMNS).select(groupsColumn).where('tenant_id', '=', tenantId).where('id', 'in', pageIds),
-    ).execute();
+      db.selectFrom('accounts').select(LISTED_COLUMNS).select(groupsColumn).where('tenant_id', '=', tenantId).where('id', 'in', pageIds),
+    )
+      .modifyEnd(preparedShape)
+      .execute();
   };
   const count = async (): Promise<number> => {
     const counted = await base.select((eb) => eb.fn.countAll<string | number>().as('n')).modifyEnd(preparedShape).executeTakeFirstOrThrow();
