@@ -1,5 +1,5 @@
 import { sql, type Expression, type Kysely, type SqlBool, type Transaction } from 'kysely';
-import { groupsColumn, LISTED_COLUMNS, type ListedAccount } from './accounts.js';
+import { LISTED_COLUMNS, pageGroupsColumn, type ListedAccount } from './accounts.js';
 import { prepared, preparedShape } from './prepared-statements.js';
 import type { DB } from './tables.js';
 
@@ -31,7 +31,7 @@ export async function listAccountsByKeyset(db: Db, tenantId: string, q: KeysetQu
   let query = db
     .selectFrom('accounts')
     .select(LISTED_COLUMNS)
-    .select(groupsColumn)
+    .select(pageGroupsColumn(tenantId))
     .select(sql<string>`(extract(epoch from created_at) * 1000000)::int8::text`.as('created_us'))
     .where('tenant_id', '=', tenantId);
   if (q.where) {

@@ -64,10 +64,19 @@ export const LISTED_COLUMNS = [
  * The account's groups as a correlated subquery on the group_members_account_idx index, ordered as
  * listGroupsOfAccounts orders them: a read answers in one round trip instead of two (issue 14).
  */
-export const groupsColumn = sql<GroupRef[]>`coalesce((
+const groupsOfRow = sql<GroupRef[]>`coalesce((
     select json_agg(json_build_object('id', g.id, 'displayName', g.display_name) order by g.display_name, g.id)
     from group_members as m join groups as g on g.tenant_id = m.tenant_id and g.id = m.group_id
-    where m.tenant_id = accounts.tenant_id and m.account_id = accounts.id), '[]'::json)`.as('groups');
+    where m.tenant_id = accounts.tenant_id and m.account_id = accounts.id), '[]'::json)`;
+export const groupsColumn = groupsOfRow.as('groups');
+
+/**
+ * groupsColumn for a page of the tenant's accounts: when the tenant has no memberships at all (it provisions no
+ * groups) one probe, run once for the statement, spares the lookup per row (a third of a 100-user page's time in
+ * PostgreSQL, measured by EXPLAIN ANALYZE for issue 14).
+ */
+export const pageGroupsColumn = (tenantId: string) =>
+  sql<GroupRef[]>`case when exists (select 1 from group_members where tenant_id = ${tenantId}) then ${groupsOfRow} else '[]'::json end`.as('groups');
 
 /** A provisioning-log entry to write with an account change; the target columns come from the changed row. */
 export type EntryDraft = Omit<NewProvisioningLogRow, 'tenant_id' | 'target_id' | 'target_user_name' | 'target_external_id'>;
@@ -245,9 +254,9 @@ export async function listAccounts(db: Db, tenantId: string, q: AccountListQuery
   // The first page's texts depend only on the filter's shape (values are parameters): prepared per shape (issue 14).
   const page = async (): Promise<ListedAccount[]> => {
     if (q.limit === 0) return [];
-    if (q.offset === 0) return order(base.select(LISTED_COLUMNS).select(groupsColumn)).limit(q.limit).modifyEnd(preparedShape).execute();
+    if (q.offset === 0) return order(base.select(LISTED_COLUMNS).select(pageGroupsColumn(tenantId))).limit(q.limit).modifyEnd(preparedShape).execute();
     return order(
-      db.selectFrom('accounts').select(LISTED_COLUMNS).select(groupsColumn).where('tenant_id', '=', tenantId).where('id', 'in', pageIds),
+      db.selectFrom('accounts').select(LISTED_COLUMNS).select(pageGroupsColumn(tenantId)).where('tenant_id', '=', tenantId).where('id', 'in', pageIds),
     )
       .modifyEnd(preparedShape)
       .execute();
