@@ -39,7 +39,7 @@ import { applyPatch } from './patch.js';
 import { checkIfMatch, notModified } from './preconditions.js';
 import { compileProjection, etagOf, managerIdOf, project, renderUser, type Projection } from './representation.js';
 import { checkUserDocument, type AccountFields, type UserDocument } from './user-resource.js';
-import { answersAsStored, parsedResource, renderStoredUserText } from './user-text.js';
+import { ANSWERS_AS_STORED, parsedResource, renderStoredUserText } from './user-text.js';
 
 /** Optimistic attempts of a PUT/PATCH (read, apply, write if the version still holds) before it takes the row lock. */
 const OPTIMISTIC_ATTEMPTS = 3;
@@ -171,7 +171,7 @@ export class ScimUserService {
       const scope: CursorScope = { tenantId: call.tenantId, query: cursorQuery };
       const page: ListedRows = codec
         ? await this.cursorPage(db, codec, scope, params, where)
-        : await listAccounts(db, call.tenantId, { where, sortBy: params.sortBy, descending: params.descending, offset: params.startIndex - 1, limit: params.count });
+        : await listAccounts(db, call.tenantId, { where, asStored: ANSWERS_AS_STORED, sortBy: params.sortBy, descending: params.descending, offset: params.startIndex - 1, limit: params.count });
       const { rows } = page;
       if (rows.length === 1 && rows[0]) Object.assign(target, targetOf(rows[0]));
       const resources = await this.renderPage(db, call, rows, projection);
@@ -192,9 +192,11 @@ export class ScimUserService {
     const asStored = projection.attributes === undefined && projection.excluded === undefined;
     const parsed = new Map<ListedAccount, AccountWithGroups>();
     for (const row of rows) {
-      if (asStored && answersAsStored(row)) continue;
-      const { resource_text: _text, schemas_text: _schemas, ...record } = row;
-      parsed.set(row, { ...record, resource: parsedResource(row) });
+      if (asStored && row.as_stored) continue;
+      const { id, user_name, external_id, active, version, role, groups } = row;
+      // The ISO texts are pg's Date to the millisecond, so a rendered meta is the same either way.
+      const dates = { created_at: new Date(row.created), updated_at: new Date(row.last_modified) };
+      parsed.set(row, { id, user_name, external_id, active, version, role, groups, ...dates, resource: parsedResource(row) });
     }
     const managerNames = await this.managerNames(db, call.tenantId, [...parsed.values()]);
     const shape = compileProjection(projection.attributes, projection.excluded);
@@ -222,6 +224,7 @@ export class ScimUserService {
     const backwards = state?.direction === 'previous';
     const fetched = await listAccountsByKeyset(db, scope.tenantId, {
       where,
+      asStored: ANSWERS_AS_STORED,
       descending: params.descending,
       after: state?.position,
       backwards,

@@ -1,5 +1,5 @@
 import { sql, type Expression, type Kysely, type SqlBool, type Transaction } from 'kysely';
-import { LISTED_COLUMNS, pageGroupsColumn, type ListedAccount } from './accounts.js';
+import { listedColumns, pageGroupsColumn, type ListedAccount, type ListedQuery } from './accounts.js';
 import { prepared, preparedShape } from './prepared-statements.js';
 import type { DB } from './tables.js';
 
@@ -8,7 +8,7 @@ type Db = Kysely<DB> | Transaction<DB>;
 /** An account with its place in the creation order: created_at to the microsecond (PostgreSQL's precision), and id. */
 export type KeyedAccount = ListedAccount & { created_us: string };
 
-export interface KeysetQuery {
+export interface KeysetQuery extends ListedQuery {
   where: Expression<SqlBool> | undefined;
   /** The creation order read backwards (sortOrder=descending). */
   descending: boolean;
@@ -30,7 +30,7 @@ export async function listAccountsByKeyset(db: Db, tenantId: string, q: KeysetQu
   const direction = upwards ? 'asc' : 'desc';
   let query = db
     .selectFrom('accounts')
-    .select(LISTED_COLUMNS)
+    .select(listedColumns(q))
     .select(pageGroupsColumn(tenantId))
     .select(sql<string>`(extract(epoch from created_at) * 1000000)::int8::text`.as('created_us'))
     .where('tenant_id', '=', tenantId);

@@ -34,31 +34,47 @@ export const RECORD_COLUMNS = ['id', 'user_name', 'external_id', 'active', 'reso
 export type AccountWithGroups = AccountRecord & { groups: GroupRef[] };
 
 /**
- * An account as a list page reads it: the resource as PostgreSQL's JSON text, not parsed, so a page can answer
- * with the stored text spliced in (issue 14: parsing, rebuilding and re-serialising was most of a page's CPU).
+ * An account as a list page reads it: the resource as PostgreSQL's JSON text, not parsed, and its timestamps as
+ * ISO text, so a page can answer with the stored text spliced in (issue 14: parsing, rebuilding and re-serialising
+ * was most of a page's CPU).
  */
-export type ListedAccount = Omit<AccountRecord, 'resource'> & {
+export type ListedAccount = Pick<AccountRecord, 'id' | 'user_name' | 'external_id' | 'active' | 'version' | 'role'> & {
+  /** created_at and updated_at as Date.toISOString() prints them (to the millisecond, truncated as pg's Date is). */
+  created: string;
+  last_modified: string;
   /** The resource without `schemas`, as JSON text. */
   resource_text: string;
   /** Its `schemas` as JSON text, null when it has none. */
   schemas_text: string | null;
+  /** The caller's test on the stored resource (ListedQuery.asStored), computed with the row. */
+  as_stored: boolean;
   groups: GroupRef[];
 };
 
+/** What every list of ListedAccounts is told by its caller. */
+export interface ListedQuery {
+  /** Whether a row's stored text is already its answer: the SCIM layer's condition on `resource` (src/scim/user-text.ts). */
+  asStored: Expression<SqlBool>;
+}
+
+const isoText = (column: 'created_at' | 'updated_at') => sql<string>`to_char(${sql.ref(column)} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+
 /** The columns of a ListedAccount, groups aside. */
-export const LISTED_COLUMNS = [
-  'id',
-  'user_name',
-  'external_id',
-  'active',
-  'version',
-  'role',
-  'created_at',
-  'updated_at',
-  // Split at the top level, so a page can put `schemas` first without parsing the rest (the SCIM shape).
-  sql<string>`(resource - 'schemas')::text`.as('resource_text'),
-  sql<string | null>`(resource -> 'schemas')::text`.as('schemas_text'),
-] as const;
+export const listedColumns = (q: ListedQuery) =>
+  [
+    'id',
+    'user_name',
+    'external_id',
+    'active',
+    'version',
+    'role',
+    isoText('created_at').as('created'),
+    isoText('updated_at').as('last_modified'),
+    // Split at the top level, so a page can put `schemas` first without parsing the rest (the SCIM shape).
+    sql<string>`(resource - 'schemas')::text`.as('resource_text'),
+    sql<string | null>`(resource -> 'schemas')::text`.as('schemas_text'),
+    sql<boolean>`${q.asStored}`.as('as_stored'),
+  ] as const;
 
 /**
  * The account's groups as a correlated subquery on the group_members_account_idx index, ordered as
@@ -225,7 +241,7 @@ export async function deleteAccount(trx: Transaction<DB>, tenantId: string, id: 
 
 export type AccountSortColumn = 'user_name' | 'external_id' | 'given_name' | 'family_name' | 'display_name' | 'email' | 'active' | 'created_at' | 'updated_at' | 'id';
 
-export interface AccountListQuery {
+export interface AccountListQuery extends ListedQuery {
   /** A condition on `accounts` built by the caller (the SCIM filter); the tenant condition is added here. */
   where: Expression<SqlBool> | undefined;
   sortBy: AccountSortColumn | undefined;
@@ -254,9 +270,9 @@ export async function listAccounts(db: Db, tenantId: string, q: AccountListQuery
   // The first page's texts depend only on the filter's shape (values are parameters): prepared per shape (issue 14).
   const page = async (): Promise<ListedAccount[]> => {
     if (q.limit === 0) return [];
-    if (q.offset === 0) return order(base.select(LISTED_COLUMNS).select(pageGroupsColumn(tenantId))).limit(q.limit).modifyEnd(preparedShape).execute();
+    if (q.offset === 0) return order(base.select(listedColumns(q)).select(pageGroupsColumn(tenantId))).limit(q.limit).modifyEnd(preparedShape).execute();
     return order(
-      db.selectFrom('accounts').select(LISTED_COLUMNS).select(pageGroupsColumn(tenantId)).where('tenant_id', '=', tenantId).where('id', 'in', pageIds),
+      db.selectFrom('accounts').select(listedColumns(q)).select(pageGroupsColumn(tenantId)).where('tenant_id', '=', tenantId).where('id', 'in', pageIds),
     )
       .modifyEnd(preparedShape)
       .execute();
