@@ -12,11 +12,12 @@ type Db = Kysely<DB> | Transaction<DB>;
  */
 
 /**
- * The CTE body that counts the row an insert's `cte` returned (none when `on conflict do nothing` skipped it).
+ * The CTE body that counts the row an insert's `cte` returned (none when `on conflict do nothing` skipped it); the
+ * tenant is the parameter, as the insert returns only the answer's columns.
  * The upsert locks the tenant's counter row until the insert commits: recountAccounts relies on that.
  */
-export const countInserted = (cte: string): RawBuilder<unknown> => sql`
-  insert into account_counts (tenant_id, accounts) select tenant_id, 1 from ${sql.table(cte)}
+export const countInserted = (cte: string, tenantId: string): RawBuilder<unknown> => sql`
+  insert into account_counts (tenant_id, accounts) select ${tenantId}::uuid, 1 from ${sql.table(cte)}
   on conflict (tenant_id) do update set accounts = account_counts.accounts + 1`;
 
 /**

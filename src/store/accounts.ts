@@ -79,7 +79,7 @@ export async function insertAccount(
     .onConflict((oc) => oc.expression(sql`tenant_id, lower(user_name)`).doNothing())
     .returning(RECORD_COLUMNS);
   // The tenant's count rides in the same statement (issue 14): counted only when the row was inserted.
-  const counted = sql`counted as (${countInserted('inserted')})`;
+  const counted = sql`counted as (${countInserted('inserted', tenantId)})`;
   if (!entry) {
     const result = await sql<AccountRecord>`with inserted as (${insert}), ${counted} select * from inserted${prepared}`.execute(db);
     return result.rows[0];
