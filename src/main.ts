@@ -7,6 +7,7 @@ import { createSetupService } from './console/setup-service.js';
 import { createLogger } from './log.js';
 import { createNcentralService } from './ncentral/service.js';
 import { auditPurgeServiceOf, registerAuditPurgeJob } from './audit/purge-service.js';
+import { accountRecountServiceOf, registerAccountRecountJob } from './scim/account-recount-service.js';
 import { purgeDepsOf, registerPurgeJob } from './provisioning-log/service.js';
 import { createDeps } from './runtime.js';
 import { createScheduler } from './scheduler/index.js';
@@ -34,6 +35,8 @@ async function main(): Promise<void> {
   await registerPurgeJob(scheduler, purgeDepsOf(deps));
   // Audit-trail retention (AUDIT_RETENTION_DAYS): daily, each batch recorded in the chain it shortens.
   await registerAuditPurgeJob(scheduler, auditPurgeServiceOf(deps));
+  // The unfiltered SCIM list's account counts (issue 14): hourly, repairing what writers that did not count left.
+  await registerAccountRecountJob(scheduler, accountRecountServiceOf(deps));
   // Tenants finished on another replica are picked up here too.
   const rescan = setInterval(() => {
     ncentral.attachScheduler(scheduler).catch((err: unknown) => log.warn({ err: { message: (err as Error).message } }, 'scheduler rescan failed'));

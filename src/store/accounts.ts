@@ -1,4 +1,5 @@
 import { sql, type Expression, type Kysely, type SqlBool, type Transaction } from 'kysely';
+import { countDeleted, countedAccounts, countInserted } from './account-counts.js';
 import type { GroupRef } from './group-members.js';
 import { prepared, preparedShape } from './prepared-statements.js';
 import type { Account, DB, NewProvisioningLogRow, PortalRoleName } from './tables.js';
@@ -129,9 +130,14 @@ export async function insertAccount(
     .values({ tenant_id: tenantId, id, ...values, ...role, resource: JSON.stringify(values.resource), version: 1, created_at: now, updated_at: now })
     .onConflict((oc) => oc.expression(sql`tenant_id, lower(user_name)`).doNothing())
     .returning(RECORD_COLUMNS);
-  if (!entry) return insert.modifyEnd(prepared).executeTakeFirst();
+  // The tenant's count rides in the same statement (issue 14): counted only when the row was inserted.
+  const counted = sql`counted as (${countInserted('inserted', tenantId)})`;
+  if (!entry) {
+    const result = await sql<AccountRecord>`with inserted as (${insert}), ${counted} select * from inserted${prepared}`.execute(db);
+    return result.rows[0];
+  }
   const roleEntry = initialRole?.entry ? sql`, role_entry as (${entryFrom('inserted', tenantId, initialRole.entry)})` : sql``;
-  const result = await sql<AccountRecord>`with inserted as (${insert}), entry as (${entryFrom('inserted', tenantId, entry)})${roleEntry}
+  const result = await sql<AccountRecord>`with inserted as (${insert}), ${counted}, entry as (${entryFrom('inserted', tenantId, entry)})${roleEntry}
     select * from inserted${prepared}`.execute(db);
   return result.rows[0];
 }
@@ -234,9 +240,12 @@ export async function insertEntryIfVersion(db: Db, tenantId: string, id: string,
   return result.rows.length > 0;
 }
 
+/** Deletes the account and uncounts it in the same statement (issue 14); false when there was none. */
 export async function deleteAccount(trx: Transaction<DB>, tenantId: string, id: string): Promise<boolean> {
-  const result = await trx.deleteFrom('accounts').where('tenant_id', '=', tenantId).where('id', '=', id).modifyEnd(prepared).executeTakeFirst();
-  return result.numDeletedRows > 0n;
+  const del = trx.deleteFrom('accounts').where('tenant_id', '=', tenantId).where('id', '=', id).returning('id');
+  const result = await sql<{ id: string }>`with deleted as (${del}), counted as (${countDeleted('deleted', tenantId)})
+    select id from deleted${prepared}`.execute(trx);
+  return result.rows.length > 0;
 }
 
 export type AccountSortColumn = 'user_name' | 'external_id' | 'given_name' | 'family_name' | 'display_name' | 'email' | 'active' | 'created_at' | 'updated_at' | 'id';
@@ -278,6 +287,8 @@ export async function listAccounts(db: Db, tenantId: string, q: AccountListQuery
       .execute();
   };
   const count = async (): Promise<number> => {
+    // Unfiltered, the tenant's counter row is the total (issue 14): one key read instead of counting every account.
+    if (!q.where) return countedAccounts(db, tenantId);
     const counted = await base.select((eb) => eb.fn.countAll<string | number>().as('n')).modifyEnd(preparedShape).executeTakeFirstOrThrow();
     return Number(counted.n);
   };

@@ -46,6 +46,7 @@ export const TABLE_PLACEMENTS: readonly ClassifiedTable[] = [
     "maps each client id and secret-token digest to its tenant, read before the tenant is known (token requests, secret-token bearers); its primary key keeps those keys unique across tenants, which the distributed credential tables cannot",
   ),
   distributed('accounts'),
+  distributed('account_counts', "one row per tenant, beside that tenant's accounts: the insert or delete of an account and its count's bump are one single-shard statement"),
   distributed('account_former_names'),
   distributed('provisioning_log', 'its bigint identity becomes a per-shard sequence; the cursor orders by (occurred_at, id) within a tenant'),
   distributed('groups'),

@@ -73,6 +73,16 @@ export interface ProvisioningLogTable {
   duration_ms: number;
 }
 
+/**
+ * How many accounts a tenant has, kept exact by the statements that insert and delete them (src/store/accounts.ts):
+ * an unfiltered SCIM list reads its totalResults here instead of counting (issue 14). No row reads as 0.
+ */
+export interface AccountCountsTable {
+  tenant_id: string;
+  /** bigint: pg gives it as a string, PGlite as a number. */
+  accounts: ColumnType<string | number, number | string, number | string>;
+}
+
 /** Names an account carried before a rename or its deletion: how the log finds a user's older entries. */
 export interface AccountFormerNamesTable {
   tenant_id: string;
@@ -358,6 +368,7 @@ export interface DB {
   accounts: AccountsTable;
   provisioning_log: ProvisioningLogTable;
   account_former_names: AccountFormerNamesTable;
+  account_counts: AccountCountsTable;
   oauth_clients: OAuthClientsTable;
   oauth_client_secrets: OAuthClientSecretsTable;
   secret_tokens: SecretTokensTable;

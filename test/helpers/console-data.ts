@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
+import { recountAccounts } from '../../src/store/account-counts.js';
 import type { DB } from '../../src/store/tables.js';
 
 /** Rows written straight into the tables the console reads, for page tests (the SCIM server writes them in production). */
@@ -59,5 +60,7 @@ export async function seedAccount(db: Kysely<DB>, tenantId: string, userName: st
       updated_at: at,
     })
     .execute();
+  // Written past the statements that count accounts: counted afresh, so the SCIM list's total stays exact (issue 14).
+  await recountAccounts(db, tenantId);
   return id;
 }

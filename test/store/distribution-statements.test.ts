@@ -13,6 +13,7 @@ import { PATCH_OP, scimClient } from '../helpers/scim.js';
 import { createTestTenant, type TestTenant } from '../helpers/tenants.js';
 import { fakeApp, type FakeApp } from '../ncentral/fake-app.js';
 import { auditPurgeServiceOf } from '../../src/audit/purge-service.js';
+import { accountRecountServiceOf } from '../../src/scim/account-recount-service.js';
 import { cliActor } from '../../src/audit/request-actor.js';
 import { verifyAuditChains } from '../../src/audit/verify-service.js';
 
@@ -20,7 +21,7 @@ import { verifyAuditChains } from '../../src/audit/verify-service.js';
  * Issue 18: every statement the service sends that touches a distributed table is pinned to one tenant, or is a
  * listed fan-out. The service runs on a private PostgreSQL with pg_stat_statements (PGlite cannot load it), and is
  * driven through its front ends: SCIM, the token endpoint, a secret-token bearer, the admin API, the console, an
- * N-central sync against the fake, and the retention purge the scheduler runs.
+ * N-central sync against the fake, and the retention purges and account recount the scheduler runs.
  */
 const skip = testDatabaseUrl() ? false : 'needs PostgreSQL: pg_stat_statements is loaded by a private PostgreSQL cluster, which PGlite cannot be';
 
@@ -183,6 +184,9 @@ t.test('every statement the service sends to a distributed table is pinned to on
   a.clock.advance(400 * 86_400_000);
   await purgeExpiredEntries(purgeDepsOf(a.deps), { batchSize: 2 });
   await auditPurgeServiceOf(a.deps).purgeExpired({ batchSize: 2 });
+  // The hourly account recount (issue 14): tenants read from the reference table, each recount pinned to one tenant.
+  const recount = await accountRecountServiceOf(a.deps).recountAll();
+  t.same(recount.failed, [], 'every tenant recounted');
   t.equal((await verifyAuditChains(a.deps.database.db)).ok, true, 'audit chains verify after the purge');
 
   const rows = await query<{ query: string; calls: string }>(
